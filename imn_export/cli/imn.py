@@ -1,0 +1,219 @@
+"""``imn``: train, evaluate and verify the IMN hiding network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from imn_export.device import DEVICE_CHOICES, resolve_device
+from imn_export.nn.auxiliary import AUX_KINDS
+
+
+def _ratio(text: str):
+    from imn_export.train.losses import LossWeights
+    try:
+        return LossWeights.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="folder of face images, all the same size "
+                   "(e.g. ../shared/data/faces); every 13th image by name is held out for validation")
+    p.add_argument("--steps", type=int, default=20_000,
+                   help="optimizer steps (default 20000); 0 = as many as fit in --minutes")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock budget; the run checkpoints and stops when it is spent "
+                        "(continue later with --resume)")
+    p.add_argument("--batch", type=_positive_int, default=8, help="batch size (default 8)")
+    p.add_argument("--patch", type=_positive_int, default=64,
+                   help="random square crop size in pixels, even (default 64); the network is fully "
+                        "convolutional, so patches train it for whole faces")
+    p.add_argument("--lr", type=float, default=2e-4, help="peak Adam learning rate (default 2e-4)")
+    p.add_argument("--ratio", type=_ratio, default=None, metavar="L1:L2:L3",
+                   help="loss weights embedding:recovering:low-frequency (default 1:3:1, the paper's)")
+    p.add_argument("--blocks", type=_positive_int, default=8, help="invertible blocks N (default 8)")
+    p.add_argument("--depth", type=_positive_int, default=4, help="convs per dense block (default 4)")
+    p.add_argument("--growth", type=_positive_int, default=24,
+                   help="channels added by each dense conv (default 24)")
+    p.add_argument("--aux", choices=AUX_KINDS, default="zeros",
+                   help="distribution of the auxiliary input n (default zeros; see README)")
+    p.add_argument("--aux-std", type=float, default=1.0, help="std of gaussian aux (default 1)")
+    p.add_argument("--no-round", action="store_true",
+                   help="do not round the masked face to 8 bits during training")
+    p.add_argument("--no-jitter", action="store_true",
+                   help="no random contrast/brightness (which adds the saturated regions real "
+                        "photos have and the synthetic faces lack)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                   help="auto = CUDA when present, else CPU")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=500)
+    p.add_argument("--val-every", type=_positive_int, default=500)
+    p.add_argument("--max-images", type=_positive_int, default=None,
+                   help="use only the first N training images (smoke tests)")
+    p.add_argument("--init-from", default=None,
+                   help="fine-tune: start from these weights (same architecture), new optimizer")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _train_config(args: argparse.Namespace, out: str):
+    from imn_export.nn.hiding import HidingConfig
+    from imn_export.train.inn_trainer import TrainConfig
+    from imn_export.train.losses import LossWeights
+    return TrainConfig(
+        data=args.data, out=out, steps=args.steps, minutes=args.minutes, batch=args.batch,
+        patch=args.patch, lr=args.lr, weights=args.ratio or LossWeights(),
+        hiding=HidingConfig(blocks=args.blocks, depth=args.depth, growth=args.growth),
+        aux=args.aux, aux_std=args.aux_std, round_8bit=not args.no_round, jitter=not args.no_jitter, seed=args.seed,
+        device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
+        val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
+        progress=not args.no_progress)
+
+
+def cmd_train_inn(args: argparse.Namespace) -> int:
+    from imn_export.train.inn_trainer import train_inn
+    summary = train_inn(_train_config(args, args.out), resume=args.resume)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from imn_export.train.checkpoint import load_hiding_network
+    device = resolve_device(args.device)
+    net, meta = load_hiding_network(args.weights, device)
+    return net, meta, device
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from imn_export.evaluation import evaluate_pairs, folder_pairs, format_table, select_images
+    from imn_export.io import write_json
+    net, meta, device = _load(args)
+    aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
+    pairs = folder_pairs(select_images(args.images, args.split, args.limit))
+    results = evaluate_pairs(net, pairs, aux_kind=args.aux or aux["kind"], aux_std=aux["std"],
+                             device=device, save_dir=args.save_masked, figure=args.figure,
+                             figure_count=args.figure_count, progress=not args.no_progress)
+    results = {"weights": meta["path"], "images_dir": str(args.images), "split": args.split,
+               **results}
+    print(format_table(results, per_image=args.per_image or results["n"] <= 12))
+    if args.json:
+        write_json(args.json, results)
+        print(f"wrote {args.json}")
+    if args.figure:
+        print(f"wrote {args.figure}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from imn_export.verify.invertibility import format_cases, verify_invertibility
+    net, _, device = _load(args)
+    cases = verify_invertibility(net, images=args.images, device=device)
+    print(format_cases(cases))
+    failed = [c for c in cases if not c.passed]
+    if failed:
+        print(f"FAILED: {len(failed)} of {len(cases)} round trips above tolerance", file=sys.stderr)
+        return 1
+    worst32 = max(max(c.recovered_error, c.mask_error) for c in cases if c.dtype == "float32")
+    worst64 = max(max(c.recovered_error, c.mask_error) for c in cases if c.dtype == "float64")
+    print(f"ok: {len(cases)} round trips; worst error float32 {worst32:.2e}, float64 {worst64:.2e}")
+    return 0
+
+
+def cmd_sweep_lambda(args: argparse.Namespace) -> int:
+    from imn_export.train.sweep import run_lambda_sweep
+    table = run_lambda_sweep(_train_config(args, args.out), ratios=args.ratios, out=args.out,
+                             eval_images=args.eval_images)
+    print(table)
+    return 0
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", default=None,
+                   help="checkpoint or shipped weights (default models/imn-inn-default.pt)")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                   help="auto = CUDA when present, else CPU")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imn", description="IMN reversible face privacy: train, evaluate and verify the "
+        "invertible hiding network.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train-inn", help="train the hiding network on a folder of faces",
+                       description="Train the hiding network (paper 2.4): loss = l1*embedding + "
+                       "l2*recovering + l3*low-frequency, with the masked face rounded to 8 bits "
+                       "(straight-through) before it is revealed.")
+    _add_train_args(p)
+    p.add_argument("--out", required=True, help="run folder for last.pt and metrics.jsonl")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.set_defaults(func=cmd_train_inn)
+
+    p = sub.add_parser(
+        "eval", help="hide, save as 8-bit PNG, reveal, and report PSNR/SSIM/RMSE/MAE",
+        description="Evaluate the hiding network as users meet it: each protected face is hidden in "
+        "its Mask face, the masked face is written as an 8-bit PNG and read back, then revealed. "
+        "Pairing rule for a plain folder: over sorted file names, image i is protected and image "
+        "i+1 (the last wraps to the first) is its Mask. Reports (protected, recovered) and "
+        "(Mask, masked); RMSE and MAE on the 0-255 scale.")
+    _add_model_args(p)
+    p.add_argument("--images", required=True, help="folder of images, all even-sized")
+    p.add_argument("--split", choices=("all", "train", "val"), default="all",
+                   help="use only the training (train) or held-out (val) part of a training folder")
+    p.add_argument("--limit", type=_positive_int, default=None, help="first N images only")
+    p.add_argument("--json", default=None, help="write results here as JSON")
+    p.add_argument("--figure", default=None, help="write a Fig. 4-style comparison grid (PNG)")
+    p.add_argument("--figure-count", type=_positive_int, default=6, help="rows in --figure")
+    p.add_argument("--save-masked", default=None, help="keep the masked PNGs in this folder")
+    p.add_argument("--aux", choices=AUX_KINDS, default=None,
+                   help="auxiliary input for revealing (default: what the weights were trained with)")
+    p.add_argument("--per-image", action="store_true", help="print every image, not just the mean")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("verify", help="check reveal(hide(p, m), lost) == (p, m) exactly",
+                       description="Round-trip random and real inputs at several sizes with the "
+                       "true lost information; max abs error must be <= 1e-4 (float32) and <= 1e-9 "
+                       "(float64) on the [0, 1] scale. Exits 1 above tolerance.")
+    _add_model_args(p)
+    p.add_argument("--images", default=None, help="also use two images from this folder")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("sweep-lambda", help="reproduce the paper's Table 2 (loss-ratio sweep)",
+                       description="Train one hiding network per loss ratio at the same budget, "
+                       "evaluate each on the first --eval-images validation faces, and write "
+                       "sweep.json and sweep.md (a Table 2-like table) to --out.")
+    _add_train_args(p)
+    p.add_argument("--out", required=True, help="folder for one run per ratio and the table")
+    p.add_argument("--ratios", default="1:1:1,1:2:1,1:3:1,1:4:1",
+                   help="comma-separated ratios (default the paper's four)")
+    p.add_argument("--eval-images", type=_positive_int, default=20,
+                   help="validation faces to evaluate each run on (default 20, as the paper)")
+    p.set_defaults(func=cmd_sweep_lambda)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as error:
+        print(f"imn {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"imn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

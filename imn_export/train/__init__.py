@@ -1,0 +1,1 @@
+"""Training: data and pairing, losses, trainers, checkpoints."""

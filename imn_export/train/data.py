@@ -1,0 +1,111 @@
+"""Face folders, the fixed validation split, and (protected, Mask) pair sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from imn_export.io import list_images, read_rgb
+
+# Every 13th image (by sorted name) is validation: 307 of the 3,979 shared faces, spread over
+# the folder, which is ordered by gender and ethnicity.
+VALIDATION_EVERY = 13
+
+
+def split_train_val(paths: list[Path], every: int = VALIDATION_EVERY) -> tuple[list[Path], list[Path]]:
+    """Deterministic split: index ``i`` (sorted order) goes to validation when ``i % every == 0``."""
+    train = [p for i, p in enumerate(paths) if i % every]
+    val = [p for i, p in enumerate(paths) if i % every == 0]
+    return train, val
+
+
+def load_faces(paths: list[Path], progress: bool = True) -> torch.Tensor:
+    """Decode images into one ``(N, 3, H, W)`` uint8 tensor; all must share a size."""
+    first = read_rgb(paths[0])
+    faces = torch.empty((len(paths), 3, *first.shape[:2]), dtype=torch.uint8)
+    for i, path in enumerate(tqdm(paths, desc="loading faces", unit="img", disable=not progress)):
+        rgb = first if i == 0 else read_rgb(path)
+        if rgb.shape != first.shape:
+            raise ValueError(f"{path} is {rgb.shape[1]}x{rgb.shape[0]}, but {paths[0]} is "
+                             f"{first.shape[1]}x{first.shape[0]}; training faces must share a size")
+        faces[i] = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+    return faces
+
+
+class MaskSource(Protocol):
+    """Where the Mask face of each protected face comes from."""
+
+    def __call__(self, faces: torch.Tensor, index: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        """Mask faces ``(B, 3, H, W)`` uint8 for ``faces[index]``."""
+
+
+class OtherFaceMask:
+    """Until Mask-net exists the Mask face is another, randomly chosen face of the same pool."""
+
+    def __call__(self, faces: torch.Tensor, index: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        n = faces.shape[0]
+        offset = torch.randint(1, n, index.shape, generator=generator, device=generator.device)
+        return faces[(index.to(offset.device) + offset) % n]
+
+
+def photometric_jitter(x: torch.Tensor, generator: torch.Generator, probability: float = 0.5,
+                       max_contrast: float = 1.8, max_shift: float = 0.3) -> torch.Tensor:
+    """Random contrast and brightness per image, clipped to [0, 1]: ``(B, 3, H, W)``.
+
+    The synthetic training faces rarely reach black or white, real photos often do, and a
+    saturated Mask region leaves the hidden signal no room. This puts such regions into training.
+    """
+    b = x.shape[0]
+    shape = (b, 1, 1, 1)
+    rand = lambda: torch.rand(shape, generator=generator, device=x.device)  # noqa: E731
+    contrast = 1 + (max_contrast - 1) * rand()
+    pivot = rand()
+    shift = (2 * rand() - 1) * max_shift
+    jittered = ((x - pivot) * contrast + pivot + shift).clamp(0.0, 1.0)
+    apply = rand() < probability
+    return torch.where(apply, jittered, x)
+
+
+class PairSampler:
+    """Random (protected, Mask) training batches as float ``(B, 3, P, P)`` in [0, 1].
+
+    Both faces are cropped at the same place (aligned faces line up) and flipped together;
+    with ``jitter`` each face independently gets :func:`photometric_jitter`.
+    ``faces`` stays uint8 on ``device``; crops are gathered there.
+    """
+
+    def __init__(self, faces: torch.Tensor, batch: int, patch: int, device: torch.device,
+                 generator: torch.Generator, mask_source: MaskSource | None = None,
+                 jitter: bool = False):
+        height, width = faces.shape[-2:]
+        if patch % 2 or patch > min(height, width):
+            raise ValueError(f"patch {patch} must be even and at most {min(height, width)}")
+        if faces.shape[0] < 2:
+            raise ValueError("need at least two faces to pair")
+        self.faces = faces.to(device)
+        self.batch, self.patch, self.device = batch, patch, device
+        self.generator = generator
+        self.mask_source = mask_source or OtherFaceMask()
+        self.jitter = jitter
+
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
+        g, n = self.generator, self.faces.shape[0]
+        index = torch.randint(0, n, (self.batch,), generator=g, device=self.device)
+        protected = self.faces[index]
+        mask = self.mask_source(self.faces, index, g)
+        height, width = protected.shape[-2:]
+        top = int(torch.randint(0, height - self.patch + 1, (1,), generator=g, device=self.device))
+        left = int(torch.randint(0, width - self.patch + 1, (1,), generator=g, device=self.device))
+        crop = (slice(None), slice(None), slice(top, top + self.patch), slice(left, left + self.patch))
+        pair = torch.cat([protected[crop], mask[crop]], dim=0).float().div_(255.0)
+        if bool(torch.rand((), generator=g, device=self.device) < 0.5):
+            pair = pair.flip(-1)
+        if self.jitter:
+            pair = photometric_jitter(pair, g)
+        return pair[: self.batch], pair[self.batch:]

@@ -1,0 +1,269 @@
+"""Training loop of the hiding network (``imn train-inn``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from imn_export.io import list_images
+from imn_export.nn.auxiliary import sample_aux
+from imn_export.nn.hiding import HidingConfig, HidingNetwork
+from imn_export.train.checkpoint import load_checkpoint, save_checkpoint
+from imn_export.train.data import PairSampler, load_faces, split_train_val
+from imn_export.train.losses import (LossWeights, embedding_loss, low_frequency_loss,
+                                     quantize_8bit, recovering_loss, total_loss)
+
+LAST_CHECKPOINT = "last.pt"
+WARMUP_STEPS = 100
+MAX_BAD_STEPS = 20
+AUTO_STEPS_PROBE = 30  # steps timed before --steps 0 turns --minutes into a step count
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    steps: int = 20_000  # 0: as many as fit in ``minutes`` (measured after a short probe)
+    minutes: float | None = None
+    batch: int = 8
+    patch: int = 64
+    lr: float = 2e-4
+    min_lr_fraction: float = 0.05
+    weights: LossWeights = field(default_factory=LossWeights)
+    hiding: HidingConfig = field(default_factory=HidingConfig)
+    aux: str = "zeros"
+    aux_std: float = 1.0
+    round_8bit: bool = True
+    jitter: bool = True  # photometric_jitter: saturated regions, as real photos have
+    seed: int = 0
+    device: str = "cpu"
+    checkpoint_every: int = 500
+    val_every: int = 500
+    val_images: int = 8
+    max_images: int | None = None
+    init_from: str | None = None  # fine-tune: start from these weights, fresh optimizer
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["weights"], d["hiding"] = self.weights.to_dict(), self.hiding.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["weights"] = LossWeights(**d["weights"])
+        d["hiding"] = HidingConfig.from_dict(d["hiding"])
+        return cls(**d)
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_fraction * lr`` at ``config.steps``."""
+    if step < WARMUP_STEPS:
+        return config.lr * (step + 1) / WARMUP_STEPS
+    progress = min(1.0, (step - WARMUP_STEPS) / max(1, config.steps - WARMUP_STEPS))
+    floor = config.min_lr_fraction
+    return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def imn_step(net: HidingNetwork, protected: torch.Tensor, mask: torch.Tensor, config: TrainConfig,
+             generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """Hide, round the masked face to 8 bits, reveal from aux; return the loss terms and outputs."""
+    masked, lost = net.hide(protected, mask)
+    shared = quantize_8bit(masked) if config.round_8bit else masked
+    aux = sample_aux(lost, config.aux, config.aux_std, generator)
+    recovered, _ = net.reveal(shared, aux)
+    return {
+        "embedding": embedding_loss(masked, mask),
+        "recovering": recovering_loss(recovered, protected),
+        "low_frequency": low_frequency_loss(masked, mask),
+        "masked": masked,
+        "recovered": recovered,
+    }
+
+
+def _psnr(mse: float) -> float:
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+@torch.no_grad()
+def validate(net: HidingNetwork, faces: torch.Tensor, config: TrainConfig) -> dict[str, float]:
+    """PSNR of (protected, recovered) and (Mask, masked) on whole validation faces, each pair
+    (i, i+1), with the masked and recovered faces rounded to 8 bits as a PNG would."""
+    net.eval()
+    n = faces.shape[0]
+    protected = faces.float() / 255
+    mask = faces[torch.arange(1, n + 1) % n].float() / 255
+    rec_mse, masked_mse = [], []
+    for i in range(n):
+        masked, lost = net.hide(protected[i:i + 1], mask[i:i + 1])
+        masked8 = quantize_8bit(masked)
+        recovered, _ = net.reveal(masked8, sample_aux(lost, config.aux, config.aux_std))
+        rec_mse.append(float(((quantize_8bit(recovered) - protected[i:i + 1]) ** 2).mean()))
+        masked_mse.append(float(((masked8 - mask[i:i + 1]) ** 2).mean()))
+    net.train()
+    return {"val_recovered_psnr": float(np.mean([_psnr(m) for m in rec_mse])),
+            "val_masked_psnr": float(np.mean([_psnr(m) for m in masked_mse]))}
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    return {"torch": torch.get_rng_state(), "sampler": generator.get_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def _restore_rng(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["sampler"])
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def train_inn(config: TrainConfig, resume: bool = False) -> dict:
+    """Train (or resume) a hiding network; writes ``last.pt`` and ``metrics.jsonl`` under ``out``.
+
+    Returns a summary dict (steps done, wall time, last losses, validation PSNRs).
+    """
+    out = Path(config.out)
+    last = out / LAST_CHECKPOINT
+    state = None
+    if last.exists():
+        if not resume:
+            raise FileExistsError(f"{out} already holds a checkpoint ({last}); pass --resume to "
+                                  "continue it or choose another --out")
+        state = load_checkpoint(last)
+        saved = TrainConfig.from_dict(state["config"])
+        # Continue the saved run; only the budget and housekeeping may change on resume.
+        config = TrainConfig(**{**asdict(saved), "weights": saved.weights, "hiding": saved.hiding,
+                                "minutes": config.minutes, "device": config.device,
+                                "progress": config.progress, "data": config.data,
+                                "steps": config.steps if config.steps else saved.steps})
+    elif resume:
+        raise FileNotFoundError(f"--resume given but {last} does not exist")
+    out.mkdir(parents=True, exist_ok=True)
+
+    device = torch.device(config.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    _seed_everything(config.seed)
+
+    paths = list_images(config.data)
+    train_paths, val_paths = split_train_val(paths)
+    if config.max_images:
+        train_paths = train_paths[: config.max_images]
+    if not val_paths or len(train_paths) < 2:
+        raise ValueError(f"{config.data} has too few images ({len(paths)}) for a training split")
+    faces = load_faces(train_paths, progress=config.progress)
+    val_faces = load_faces(val_paths[: config.val_images], progress=False).to(device)
+
+    generator = torch.Generator(device=device)
+    generator.manual_seed(config.seed)
+    sampler = PairSampler(faces, config.batch, config.patch, device, generator,
+                          jitter=config.jitter)
+    net = HidingNetwork(config.hiding).to(device).train()
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
+    step, elapsed_before = 0, 0.0
+    if state is None and config.init_from:
+        init = load_checkpoint(config.init_from)
+        if HidingConfig.from_dict(init["hiding_config"]) != config.hiding:
+            raise ValueError(f"--init-from {config.init_from} has architecture "
+                             f"{init['hiding_config']}, not {config.hiding.to_dict()}")
+        net.load_state_dict(init["model"])
+    if state is not None:
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        _restore_rng(state["rng"], generator)
+        step, elapsed_before = state["step"], state.get("wall_seconds", 0.0)
+
+    def checkpoint(extra: dict | None = None) -> None:
+        save_checkpoint(last, {
+            "model": net.state_dict(), "optimizer": optimizer.state_dict(),
+            "hiding_config": config.hiding.to_dict(), "config": config.to_dict(),
+            "aux": {"kind": config.aux, "std": config.aux_std},
+            "step": step, "wall_seconds": elapsed_before + (time.time() - start),
+            "rng": _rng_state(generator), **(extra or {}),
+        })
+
+    log = open(out / "metrics.jsonl", "a", encoding="utf-8")
+    start = time.time()
+    deadline = start + config.minutes * 60 if config.minutes else None
+    auto_steps = config.steps == 0
+    if auto_steps and not config.minutes:
+        raise ValueError("--steps 0 (auto) needs --minutes")
+    total = config.steps if not auto_steps else None
+    bar = tqdm(total=total, initial=step, desc="train-inn", unit="step", disable=not config.progress,
+               dynamic_ncols=True)
+    running: dict[str, float] = {}
+    last_val: dict[str, float] = {}
+    probe_start = None
+    stopped_by_time = False
+    bad_steps = 0
+    try:
+        while config.steps == 0 or step < config.steps:
+            if auto_steps and step == AUTO_STEPS_PROBE:
+                probe_start = time.time()
+            if auto_steps and probe_start and step == 2 * AUTO_STEPS_PROBE:
+                per_step = (time.time() - probe_start) / AUTO_STEPS_PROBE
+                remaining = deadline - time.time()
+                config.steps = step + int(remaining / per_step * 0.97)
+                bar.total = config.steps
+                auto_steps = False
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, config)
+            protected, mask = sampler.sample()
+            terms = imn_step(net, protected, mask, config, generator)
+            loss = total_loss(terms, config.weights)
+            optimizer.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                # One bad batch must not poison Adam's moments: skip it, give up if it persists.
+                bad_steps += 1
+                if bad_steps >= MAX_BAD_STEPS:
+                    raise FloatingPointError(f"loss not finite for {bad_steps} steps at step {step}; "
+                                             "lower --lr or resume from the last checkpoint")
+                continue
+            bad_steps = 0
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            if step % 10 == 0 or step == 1:
+                for key in ("embedding", "recovering", "low_frequency"):
+                    value = float(terms[key].detach())
+                    running[key] = value if key not in running else 0.9 * running[key] + 0.1 * value
+                bar.set_postfix(rec=f"{_psnr(running['recovering']):.1f}dB",
+                                emb=f"{_psnr(running['embedding']):.1f}dB",
+                                lr=f"{learning_rate(step, config):.1e}")
+            bar.update(1)
+            if step % config.val_every == 0:
+                last_val = validate(net, val_faces, config)
+                log.write(json.dumps({"step": step, "elapsed": round(time.time() - start, 1),
+                                      **{k: float(terms[k].detach()) for k in running}, **last_val}) + "\n")
+                log.flush()
+            if step % config.checkpoint_every == 0:
+                checkpoint()
+            if deadline and time.time() > deadline and (config.steps == 0 or step < config.steps):
+                stopped_by_time = True
+                break
+    finally:
+        bar.close()
+        log.close()
+    last_val = validate(net, val_faces, config)
+    checkpoint(last_val)
+    return {"steps": step, "target_steps": config.steps, "stopped_by_time": stopped_by_time,
+            "wall_seconds": round(elapsed_before + time.time() - start, 1),
+            "checkpoint": str(last), **{k: float(v) for k, v in running.items()}, **last_val}

@@ -1,0 +1,68 @@
+import json
+
+import pytest
+
+from imn_export.cli.imn import build_parser, main
+
+COMMANDS = ("train-inn", "eval", "verify", "sweep-lambda")
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "--device" in capsys.readouterr().out
+
+
+def test_eval_pairing_rule_is_documented(capsys):
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    assert "image i+1" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")
+
+
+def test_missing_image_folder_is_a_clear_error(tmp_path, shipped_weights, capsys):
+    code = main(["eval", "--weights", str(shipped_weights), "--images", str(tmp_path / "nope")])
+    assert code == 2
+    assert "image folder not found" in capsys.readouterr().err
+
+
+def test_missing_weights_is_a_clear_error(tmp_path, tiny_faces, capsys):
+    code = main(["eval", "--weights", str(tmp_path / "none.pt"), "--images", str(tiny_faces)])
+    assert code == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_bad_ratio_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train-inn", "--data", "x", "--out", "y", "--ratio", "1:2"])
+    assert "1:3:1" in capsys.readouterr().err
+
+
+def test_train_then_eval_json(tiny_faces, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train-inn", "--data", str(tiny_faces), "--out", str(run), "--steps", "4",
+                 "--batch", "2", "--patch", "16", "--blocks", "2", "--depth", "2", "--growth", "4",
+                 "--device", "cpu", "--no-progress"]) == 0
+    assert main(["train-inn", "--data", str(tiny_faces), "--out", str(run), "--steps", "4",
+                 "--device", "cpu", "--no-progress"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    out_json = tmp_path / "eval.json"
+    assert main(["eval", "--weights", str(run / "last.pt"), "--images", str(tiny_faces),
+                 "--limit", "3", "--json", str(out_json), "--device", "cpu", "--no-progress"]) == 0
+    data = json.loads(out_json.read_text())
+    assert data["n"] == 3 and {"recovered", "masked"} <= set(data["mean"])
+    assert "mean (n=3)" in capsys.readouterr().out
+
+
+def test_verify_exits_zero_on_shipped_weights(shipped_weights, capsys):
+    assert main(["verify", "--weights", str(shipped_weights), "--device", "cpu"]) == 0
+    assert "ok:" in capsys.readouterr().out

@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from imn_export.train.losses import (LossWeights, embedding_loss, low_frequency_loss,
+                                     quantize_8bit, recovering_loss, total_loss)
+
+
+def test_embedding_and_recovering_are_mse():
+    a, b = torch.zeros(1, 3, 4, 4), torch.full((1, 3, 4, 4), 0.5)
+    assert embedding_loss(a, a) == 0 and recovering_loss(b, b) == 0
+    assert embedding_loss(a, b).item() == pytest.approx(0.25)
+    assert recovering_loss(a, b).item() == pytest.approx(0.25)
+
+
+def test_low_frequency_loss_ignores_high_frequencies_only():
+    base = torch.rand(1, 3, 8, 8)
+    board = ((torch.arange(8)[:, None] + torch.arange(8)[None, :]) % 2).float() * 0.1
+    assert low_frequency_loss(base + board - 0.05, base).item() == pytest.approx(0.0, abs=1e-12)
+    assert low_frequency_loss(base + 0.1, base).item() == pytest.approx(4 * 0.01, rel=1e-5)
+
+
+def test_quantize_8bit_rounds_straight_through_but_clips_for_real():
+    x = torch.tensor([-0.2, 0.1234, 0.5, 1.3], requires_grad=True)
+    q = quantize_8bit(x)
+    assert torch.allclose(q, torch.tensor([0.0, round(0.1234 * 255) / 255, 128 / 255, 1.0]))
+    q.sum().backward()
+    assert torch.equal(x.grad, torch.tensor([0.0, 1.0, 1.0, 0.0]))
+
+
+def test_total_loss_weights_each_term():
+    terms = {"embedding": torch.tensor(1.0), "recovering": torch.tensor(10.0),
+             "low_frequency": torch.tensor(100.0)}
+    assert total_loss(terms, LossWeights(1, 3, 1)).item() == pytest.approx(131.0)
+    assert total_loss(terms, LossWeights(0, 0, 2)).item() == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize("text", ["1:3", "a:b:c", "1:-1:1", "0:0:0", ""])
+def test_ratio_parse_rejects_bad_text(text):
+    with pytest.raises(ValueError, match="1:3:1"):
+        LossWeights.parse(text)
+
+
+def test_ratio_parse_and_label():
+    w = LossWeights.parse("1:2.5:1")
+    assert (w.embedding, w.recovering, w.low_frequency) == (1, 2.5, 1)
+    assert w.label() == "1:2.5:1"
