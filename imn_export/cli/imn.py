@@ -41,6 +41,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=2e-4, help="peak Adam learning rate (default 2e-4)")
     p.add_argument("--ratio", type=_ratio, default=None, metavar="L1:L2:L3",
                    help="loss weights embedding:recovering:low-frequency (default 1:3:1, the paper's)")
+    p.add_argument("--ssim-weight", type=float, default=0.0,
+                   help="add this share of (1 - SSIM) to the embedding term (default 0 = the "
+                        "paper's MSE)")
     p.add_argument("--blocks", type=_positive_int, default=8, help="invertible blocks N (default 8)")
     p.add_argument("--depth", type=_positive_int, default=4, help="convs per dense block (default 4)")
     p.add_argument("--growth", type=_positive_int, default=24,
@@ -71,7 +74,8 @@ def _train_config(args: argparse.Namespace, out: str):
     from imn_export.train.losses import LossWeights
     return TrainConfig(
         data=args.data, out=out, steps=args.steps, minutes=args.minutes, batch=args.batch,
-        patch=args.patch, lr=args.lr, weights=args.ratio or LossWeights(),
+        patch=args.patch, lr=args.lr,
+        weights=(args.ratio or LossWeights()).with_ssim(args.ssim_weight),
         hiding=HidingConfig(blocks=args.blocks, depth=args.depth, growth=args.growth),
         aux=args.aux, aux_std=args.aux_std, round_8bit=not args.no_round, jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,

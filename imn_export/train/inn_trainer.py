@@ -82,7 +82,7 @@ def imn_step(net: HidingNetwork, protected: torch.Tensor, mask: torch.Tensor, co
     aux = sample_aux(lost, config.aux, config.aux_std, generator)
     recovered, _ = net.reveal(shared, aux)
     return {
-        "embedding": embedding_loss(masked, mask),
+        "embedding": embedding_loss(masked, mask, config.weights.embedding_ssim),
         "recovering": recovering_loss(recovered, protected),
         "low_frequency": low_frequency_loss(masked, mask),
         "masked": masked,

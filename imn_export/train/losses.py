@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+from kornia.losses import ssim_loss
 
 from imn_export.nn.wavelet import low_frequency
 
@@ -17,6 +18,9 @@ class LossWeights:
     embedding: float = 1.0
     recovering: float = 3.0
     low_frequency: float = 1.0
+    # Share of (1 - SSIM) inside the embedding term. 0 is the paper's pure MSE; a little SSIM
+    # moves the hidden signal out of flat regions, where SSIM (and the eye) notice it most.
+    embedding_ssim: float = 0.0
 
     @classmethod
     def parse(cls, ratio: str) -> "LossWeights":
@@ -33,13 +37,22 @@ class LossWeights:
     def label(self) -> str:
         return ":".join(f"{v:g}" for v in (self.embedding, self.recovering, self.low_frequency))
 
+    def with_ssim(self, share: float) -> "LossWeights":
+        if share < 0:
+            raise ValueError(f"SSIM share must be >= 0, got {share}")
+        return LossWeights(self.embedding, self.recovering, self.low_frequency, share)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def embedding_loss(masked: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Masked face vs Mask face, mean squared error over ``(B, 3, H, W)``."""
-    return F.mse_loss(masked, mask)
+def embedding_loss(masked: torch.Tensor, mask: torch.Tensor, ssim_share: float = 0.0) -> torch.Tensor:
+    """Masked face vs Mask face ``(B, 3, H, W)``: MSE, plus ``ssim_share * (1 - SSIM)``."""
+    loss = F.mse_loss(masked, mask)
+    if ssim_share:
+        # kornia's ssim_loss is (1 - SSIM) / 2, 11x11 Gaussian window, sigma 1.5.
+        loss = loss + ssim_share * 2 * ssim_loss(masked, mask, window_size=11, max_val=1.0)
+    return loss
 
 
 def recovering_loss(recovered: torch.Tensor, protected: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,9 @@ def run_lambda_sweep(base: TrainConfig, ratios: str, out: str | Path, eval_image
         results.append({"ratio": w.label(), "steps": meta["step"],
                         "wall_seconds": meta.get("wall_seconds"), "train_summary": summary,
                         "mean": evaluation["mean"]})
-    budget = (f"{results[0]['steps']} steps each, batch {base.batch}, {base.patch}x{base.patch} "
+    steps = sorted(r["steps"] for r in results)
+    step_text = f"{steps[0]} steps" if steps[0] == steps[-1] else f"{steps[0]}-{steps[-1]} steps"
+    budget = (f"{step_text} each, batch {base.batch}, {base.patch}x{base.patch} "
               f"patches, lr {base.lr:g}, network {base.hiding.blocks} blocks / dense depth "
               f"{base.hiding.depth} / growth {base.hiding.growth}, device {base.device}; evaluated on "
               f"{len(pairs)} validation faces of {base.data} at full size from the 8-bit PNG")

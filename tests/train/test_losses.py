@@ -44,3 +44,22 @@ def test_ratio_parse_and_label():
     w = LossWeights.parse("1:2.5:1")
     assert (w.embedding, w.recovering, w.low_frequency) == (1, 2.5, 1)
     assert w.label() == "1:2.5:1"
+
+
+def test_embedding_ssim_share_punishes_noise_in_flat_regions_more():
+    torch.manual_seed(0)
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    textured = torch.rand(1, 3, 32, 32)
+    noise = 0.01 * torch.randn(1, 3, 32, 32)
+    for image in (flat, textured):
+        assert embedding_loss(image + noise, image, 0.0).item() == pytest.approx(noise.pow(2).mean().item())
+    extra_flat = embedding_loss(flat + noise, flat, 0.01) - embedding_loss(flat + noise, flat)
+    extra_textured = embedding_loss(textured + noise, textured, 0.01) - embedding_loss(textured + noise, textured)
+    assert extra_flat > 5 * extra_textured > 0
+
+
+def test_ssim_share_keeps_the_ratio_and_rejects_negative():
+    w = LossWeights.parse("1:3:1").with_ssim(0.01)
+    assert (w.embedding, w.recovering, w.low_frequency, w.embedding_ssim) == (1, 3, 1, 0.01)
+    with pytest.raises(ValueError, match="SSIM"):
+        w.with_ssim(-1)
