@@ -13,5 +13,6 @@ TARGETS = {
 
 SHIPPED_FLOORS = {
     "val": {"recovered": {"psnr": 38.0, "ssim": 0.95}, "masked": {"psnr": 36.0, "ssim": 0.95}},
-    "real": {"recovered": {"psnr": 36.5, "ssim": 0.95}, "masked": {"psnr": 36.0, "ssim": 0.93}},
+    # Measured on the first 16 real faces: recovered 37.51 dB / 0.9658, masked 37.18 dB / 0.9456.
+    "real": {"recovered": {"psnr": 37.0, "ssim": 0.95}, "masked": {"psnr": 36.0, "ssim": 0.94}},
 }
