@@ -26,8 +26,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
     try:
-        # weights_only=False: training checkpoints hold RNG states (numpy arrays, bytes).
-        return torch.load(path, map_location=map_location, weights_only=False)
+        # weights_only: a checkpoint is tensors and plain containers, so an untrusted file
+        # cannot run code when it is loaded.
+        return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises many kinds for a bad file
         raise ValueError(f"{path} is not a readable IMN checkpoint: {error}") from error
 

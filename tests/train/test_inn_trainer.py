@@ -61,3 +61,19 @@ def test_learning_rate_warms_up_then_decays():
     config = TrainConfig(data="", out="", steps=1000, lr=1e-3)
     assert learning_rate(0, config) < learning_rate(99, config) == pytest.approx(1e-3)
     assert learning_rate(999, config) == pytest.approx(1e-3 * config.min_lr_fraction, rel=1e-2)
+
+
+def test_checkpoint_loading_refuses_pickled_code(tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("this must not run",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Evil()}, path)
+    with pytest.raises(ValueError, match="not a readable IMN checkpoint"):
+        load_checkpoint(path)
+    with pytest.raises(ValueError, match="not a readable"):
+        (tmp_path / "junk.pt").write_bytes(pickle.dumps("junk")[:5])
+        load_checkpoint(tmp_path / "junk.pt")
