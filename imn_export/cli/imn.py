@@ -77,7 +77,8 @@ def _train_config(args: argparse.Namespace, out: str):
         patch=args.patch, lr=args.lr,
         weights=(args.ratio or LossWeights()).with_ssim(args.ssim_weight),
         hiding=HidingConfig(blocks=args.blocks, depth=args.depth, growth=args.growth),
-        aux=args.aux, aux_std=args.aux_std, round_8bit=not args.no_round, jitter=not args.no_jitter, seed=args.seed,
+        aux=args.aux, aux_std=args.aux_std, round_8bit=not args.no_round,
+        jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
         progress=not args.no_progress)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,7 @@ class LossWeights:
     def with_ssim(self, share: float) -> "LossWeights":
         if share < 0:
             raise ValueError(f"SSIM share must be >= 0, got {share}")
-        return LossWeights(self.embedding, self.recovering, self.low_frequency, share)
+        return replace(self, embedding_ssim=share)
 
     def to_dict(self) -> dict:
         return asdict(self)
