@@ -10,6 +10,8 @@ holding the C input channels, so ``y[:, :C]`` is the low-frequency band.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -23,13 +25,20 @@ _HAAR_ROWS = (
 )
 
 
+@functools.lru_cache(maxsize=None)
+def _haar_rows(channels: int) -> tuple[tuple[float, ...], ...]:
+    # Plain Python numbers, so a traced graph sees one constant instead of eye/einsum/matmul
+    # ops (torch.eye lowers to an iota that the LiteRT runtime cannot run).
+    # weight[s*C + c, c'*4 + k] = haar[s, k] * [c == c']
+    return tuple(
+        tuple(_HAAR_ROWS[s][k] if c == c_in else 0.0 for c_in in range(channels) for k in range(4))
+        for s in range(4) for c in range(channels)
+    )
+
+
 def _haar_kernel(channels: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """1x1 conv weight ``(4C, 4C, 1, 1)`` from pixel-major ``c*4 + k`` to subband-major ``s*C + c``."""
-    haar = torch.tensor(_HAAR_ROWS, dtype=dtype, device=device)
-    eye = torch.eye(channels, dtype=dtype, device=device)
-    # weight[s*C + c, c'*4 + k] = haar[s, k] * [c == c']
-    weight = torch.einsum("sk,cd->scdk", haar, eye).reshape(4 * channels, 4 * channels)
-    return weight[:, :, None, None]
+    return torch.tensor(_haar_rows(channels), dtype=dtype, device=device)[:, :, None, None]
 
 
 def _check_even(x: torch.Tensor, name: str) -> None:
