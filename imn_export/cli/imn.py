@@ -141,6 +141,40 @@ def cmd_sweep_lambda(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from imn_export.export.bench import format_bench, run_bench
+    from imn_export.io import write_json
+
+    result = run_bench(args.bundle, args.weights, args.threads, args.runs, args.size)
+    print(format_bench(result))
+    if args.json:
+        write_json(args.json, result)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_cross_runtime(args: argparse.Namespace) -> int:
+    from imn_export.export.runtimes import bundle_runtimes
+    from imn_export.export.samples import check_images
+    from imn_export.io import write_json
+    from imn_export.train.checkpoint import load_hiding_network
+    from imn_export.verify.parity import cross_runtime_matrix, format_matrix, torch_runners
+
+    net, _ = load_hiding_network(args.weights)
+    _, opened = bundle_runtimes(args.bundle, args.size, threads=args.threads)
+    size = next(iter(opened[0][1].values()))["size"]
+    images = check_images(size, args.pairs, args.images)
+    runtimes = [torch_runners(net, resolve_device(args.device))] + [r for r, _ in opened]
+    matrix = cross_runtime_matrix(runtimes, images.pairs(), progress=not args.no_progress)
+    print(f"recovered PSNR (dB) from the 8-bit masked face, mean over {len(images.images)} pairs "
+          f"of {images.source}, {size}x{size}; rows hide, columns reveal")
+    print(format_matrix(matrix))
+    if args.json:
+        write_json(args.json, {"size": size, "images": images.source, "matrix": matrix})
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None,
                    help="checkpoint or shipped weights (default models/imn-inn-default.pt)")
@@ -151,7 +185,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imn", description="IMN reversible face privacy: train, evaluate and verify the "
-        "invertible hiding network.")
+        "invertible hiding network; benchmark and cross-check its exported bundles (imn-export).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train-inn", help="train the hiding network on a folder of faces",
@@ -204,6 +238,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-images", type=_positive_int, default=20,
                    help="validation faces to evaluate each run on (default 20, as the paper)")
     p.set_defaults(func=cmd_sweep_lambda)
+
+    p = sub.add_parser("bench", help="median latency of hide and reveal per runtime of a bundle",
+                       description="Time hide and reveal at the bundle's size for torch eager fp32 "
+                       "(the baseline), ONNX Runtime and LiteRT at every exported precision, in one "
+                       "run; prints ratios to torch eager, GFLOPs and artifact sizes. Core ML is "
+                       "timed only on macOS.")
+    p.add_argument("--bundle", default="dist", help="bundle folder from imn-export (default dist)")
+    p.add_argument("--weights", default=None, help="checkpoint for the torch baseline")
+    p.add_argument("--threads", type=_positive_int, default=2, help="threads per runtime (default 2)")
+    p.add_argument("--runs", type=_positive_int, default=20, help="timed runs per graph (default 20)")
+    p.add_argument("--size", type=_positive_int, default=None, help="artifact size (default largest)")
+    p.add_argument("--json", default=None, help="write the figures here")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("cross-runtime", help="hide on one runtime, reveal on another: the matrix",
+                       description="For every pair of runtimes (torch reference and each exported "
+                       "target x precision that runs here), hide on the row's runtime, save the "
+                       "masked face as 8 bits, reveal on the column's, and report recovered PSNR.")
+    _add_model_args(p)
+    p.add_argument("--bundle", default="dist", help="bundle folder from imn-export (default dist)")
+    p.add_argument("--images", default=None, help="faces to use (default the real-face evaluation "
+                   "set beside the checkout, else photos shipped in scikit-image)")
+    p.add_argument("--pairs", type=_positive_int, default=4, help="image pairs (default 4)")
+    p.add_argument("--size", type=_positive_int, default=None, help="artifact size (default largest)")
+    p.add_argument("--threads", type=_positive_int, default=2)
+    p.add_argument("--json", default=None, help="write the matrix here")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_cross_runtime)
     return parser
 
 

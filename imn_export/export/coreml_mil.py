@@ -1,0 +1,137 @@
+"""Evaluate a saved Core ML ML program op by op on Linux, where ``MLModel.predict`` cannot run.
+
+Walks the MIL program stored in the ``.mlpackage`` (the bytes an app ships, not the torch
+model), computing each op in float32 and rounding its output to the op's declared dtype, so
+fp16 programs are emulated op by op. Covers the ops the IMN graphs convert to; any other op
+raises :class:`UnsupportedMILOp` naming it. Numbers come close to, but are not bit-identical
+with, Apple's CPU/GPU/ANE kernels: parity thresholds leave room for that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class UnsupportedMILOp(NotImplementedError):
+    pass
+
+
+def load_program(path: str | Path):
+    """The MIL ``Program`` of an ``.mlpackage``, weights included."""
+    import coremltools as ct
+    from coremltools.converters.mil.frontend.milproto.load import load
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    spec = model.get_spec()
+    return load(spec, spec.specificationVersion, file_weights_dir=model.weights_dir)
+
+
+def _dtype(var) -> np.dtype:
+    from coremltools.converters.mil.mil import types
+
+    return np.dtype(types.nptype_from_builtin(var.dtype))
+
+
+def _t(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+
+
+def _conv(x, weight, bias=None, strides=(1, 1), pad_type="valid", pad=(0, 0, 0, 0),
+          dilations=(1, 1), groups=1, **_):
+    x, w = _t(x), _t(weight)
+    if pad_type == "custom":
+        top, bottom, left, right = (int(p) for p in pad)
+        x = F.pad(x, (left, right, top, bottom))
+        padding: Any = 0
+    elif pad_type == "same":
+        padding = "same"
+    elif pad_type == "valid":
+        padding = 0
+    else:
+        raise UnsupportedMILOp(f"conv pad_type {pad_type!r}")
+    out = F.conv2d(x, w, None if bias is None else _t(bias), tuple(int(s) for s in strides),
+                   padding, tuple(int(d) for d in dilations), int(groups))
+    return out.numpy()
+
+
+def _concat(values, axis, interleave=False, **_):
+    if interleave:
+        raise UnsupportedMILOp("concat with interleave=True")
+    return np.concatenate([np.asarray(v, dtype=np.float32) for v in values], axis=int(axis))
+
+
+def _affine_dequantize(quantized_data, zero_point, scale, axis, **_):
+    shape = [1] * quantized_data.ndim
+    shape[int(axis)] = -1
+    zero = np.asarray(zero_point, np.float32)
+    scale = np.asarray(scale, np.float32)
+    if zero.ndim:
+        zero = zero.reshape(shape)
+    if scale.ndim:
+        scale = scale.reshape(shape)
+    return (quantized_data.astype(np.float32) - zero) * scale
+
+
+KERNELS: dict[str, Callable[..., np.ndarray]] = {
+    "conv": _conv,
+    "concat": _concat,
+    "add": lambda x, y, **_: np.add(x, y, dtype=np.float32),
+    "sub": lambda x, y, **_: np.subtract(x, y, dtype=np.float32),
+    "mul": lambda x, y, **_: np.multiply(x, y, dtype=np.float32),
+    "exp": lambda x, **_: np.exp(x.astype(np.float32)),
+    "sigmoid": lambda x, **_: 1.0 / (1.0 + np.exp(-x.astype(np.float32))),
+    "leaky_relu": lambda x, alpha, **_: np.where(x >= 0, x, np.float32(alpha) * x),
+    "pixel_shuffle": lambda x, upscale_factor, **_: F.pixel_shuffle(_t(x), int(upscale_factor)).numpy(),
+    "pixel_unshuffle": lambda x, downscale_factor, **_: F.pixel_unshuffle(_t(x), int(downscale_factor)).numpy(),
+    "cast": lambda x, dtype, **_: x,  # the output rounding below does the cast
+    "identity": lambda x, **_: x,
+    "constexpr_affine_dequantize": _affine_dequantize,
+}
+
+
+def _value(arg, env: dict[str, Any]):
+    if isinstance(arg, (list, tuple)):
+        return [_value(a, env) for a in arg]
+    if arg.name in env:
+        return env[arg.name]
+    if arg.val is not None:
+        return arg.val
+    raise KeyError(f"MIL value {arg.name} used before it is computed")
+
+
+def run_program(program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Evaluate ``program``'s ``main`` function on named numpy inputs."""
+    function = program.functions["main"]
+    env: dict[str, Any] = {}
+    for name, var in function.inputs.items():
+        if name not in inputs:
+            raise KeyError(f"missing input {name!r}; the program takes {list(function.inputs)}")
+        env[var.name] = np.asarray(inputs[name]).astype(_dtype(var))
+    for op in function.operations:
+        if op.op_type == "const":
+            env[op.outputs[0].name] = op.outputs[0].val
+            continue
+        kernel = KERNELS.get(op.op_type)
+        if kernel is None:
+            raise UnsupportedMILOp(f"MIL op {op.op_type!r} ({op.name}) has no Linux kernel here")
+        args = {key: _value(arg, env) for key, arg in op.inputs.items()}
+        for key in ("pad_type", "dtype"):
+            if key in args:
+                args[key] = str(args[key])
+        result = kernel(**args)
+        out = op.outputs[0]
+        env[out.name] = np.asarray(result, dtype=np.float32).astype(_dtype(out))
+    return {var.name: np.asarray(env[var.name], dtype=np.float32) for var in function.outputs}
+
+
+def op_histogram(program) -> dict[str, int]:
+    """How many ops of each type the program has (what a report or a test looks at)."""
+    counts: dict[str, int] = {}
+    for op in program.functions["main"].operations:
+        counts[op.op_type] = counts.get(op.op_type, 0) + 1
+    return counts

@@ -1,0 +1,198 @@
+"""TFLite (LiteRT) target: litert-torch conversion, run by ai-edge-litert's interpreter.
+
+int8 is PT2E post-training quantization of the coupling functions (``quant_scope``) with
+litert-torch's quantizer (static, per-channel weights, int8 activations), calibrated on
+``calibration/``; inputs and outputs stay float32 so every runtime sees the same I/O contract.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from imn_export.export.graphs import GraphSpec
+from imn_export.export.quant_scope import DESCRIPTION, QUANTIZED_MODULE
+
+METADATA_NAME = "imn"  # name of the TFLite metadata entry holding the JSON metadata dict
+
+
+class _NamedIO(nn.Module):
+    """Keyword inputs and a dict of outputs, so the TFLite signature carries the contract's names
+    (litert-torch otherwise names them ``args_0`` ... and ``output_0`` ...)."""
+
+    def __init__(self, graph: nn.Module, spec: GraphSpec):
+        super().__init__()
+        self.inner, self.spec = graph, spec
+
+    def forward(self, **inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        outputs = self.inner(*(inputs[name] for name in self.spec.inputs))
+        return dict(zip(self.spec.outputs, outputs))
+
+
+def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: GraphSpec,
+                      calibration: Sequence[Sequence[np.ndarray]]):
+    from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
+    from litert_torch.quantize.quant_config import QuantConfig
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
+    scope = f"{QUANTIZED_MODULE.__module__}.{QUANTIZED_MODULE.__qualname__}"
+
+    def in_scope(node) -> bool:
+        # Weight constants carry no module stack; the op that uses them decides.
+        stack = node.meta.get("nn_module_stack")
+        return stack is None or any(kind == scope for _, kind in stack.values())
+
+    class CouplingFunctionQuantizer(PT2EQuantizer):
+        """Annotates only ops inside the coupling functions (PT2EQuantizer.set_module_type
+        rejects every conv, whose weight nodes have no module stack)."""
+
+        def _annotate_for_static_quantization_config(self, model):
+            model = self._annotate_all_static_patterns(model, config, in_scope)
+            # The last conv of each function hands a float result to the coupling's add/sub:
+            # with an int8 output, the converter turns that add/sub into int8 as well and
+            # rounds the branch it updates to 8 bits.
+            for node in model.graph.nodes:
+                stack = node.meta.get("nn_module_stack") or {}
+                annotation = node.meta.get("quantization_annotation")
+                if annotation is not None and stack and list(stack.values())[-1][0].endswith(".out"):
+                    annotation.output_qspec = None
+            return model
+
+    quantizer = CouplingFunctionQuantizer()
+    exported = torch.export.export(module, (), kwargs).module()
+    prepared = prepare_pt2e(exported, quantizer)
+    with torch.no_grad():
+        for batch in calibration:
+            prepared(**{name: torch.from_numpy(np.asarray(x)) for name, x in zip(spec.inputs, batch)})
+    converted = convert_pt2e(prepared, fold_quantize=False)
+    if not any("quantize_per" in str(node.target) for node in converted.graph.nodes):
+        raise RuntimeError(f"PT2E annotated no {QUANTIZED_MODULE.__name__} op: nothing would be int8")
+    # QuantConfig reads only the global config, to choose static over dynamic conversion.
+    return converted, QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(config))
+
+
+def _float_io(model) -> None:
+    """Give a statically quantized model float32 inputs and outputs, in place (``ModelT``).
+
+    The converter folds the first QUANTIZE into an int8-typed input (and the last DEQUANTIZE
+    into an int8 output). The SDK contract is float32 I/O, so this puts them back: a new float
+    tensor per input feeding a QUANTIZE op, a DEQUANTIZE per output, signatures repointed.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    def opcode(builtin: int) -> int:
+        for index, code in enumerate(model.operatorCodes):
+            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
+                return index
+        code = schema.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = builtin
+        code.version = 1
+        model.operatorCodes.append(code)
+        return len(model.operatorCodes) - 1
+
+    def float_twin(subgraph, index: int, suffix: bytes) -> int:
+        source, twin = subgraph.tensors[index], schema.TensorT()
+        twin.shape, twin.type, twin.name = list(source.shape), schema.TensorType.FLOAT32, source.name + suffix
+        empty = schema.BufferT()
+        model.buffers.append(empty)
+        twin.buffer = len(model.buffers) - 1
+        subgraph.tensors.append(twin)
+        return len(subgraph.tensors) - 1
+
+    def operator(code: int, inputs: list[int], outputs: list[int]):
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = code, inputs, outputs
+        return op
+
+    for subgraph_index, subgraph in enumerate(model.subgraphs):
+        remap: dict[int, int] = {}
+        for position, index in enumerate(list(subgraph.inputs)):
+            if subgraph.tensors[index].type == schema.TensorType.FLOAT32:
+                continue
+            twin = float_twin(subgraph, index, b"_float")
+            subgraph.operators.insert(0, operator(opcode(schema.BuiltinOperator.QUANTIZE), [twin], [index]))
+            subgraph.inputs[position] = remap[index] = twin
+        for position, index in enumerate(list(subgraph.outputs)):
+            if subgraph.tensors[index].type == schema.TensorType.FLOAT32:
+                continue
+            twin = float_twin(subgraph, index, b"_float")
+            subgraph.operators.append(operator(opcode(schema.BuiltinOperator.DEQUANTIZE), [index], [twin]))
+            subgraph.outputs[position] = remap[index] = twin
+        for signature in model.signatureDefs or []:
+            if signature.subgraphIndex == subgraph_index:
+                for entry in list(signature.inputs) + list(signature.outputs):
+                    entry.tensorIndex = remap.get(entry.tensorIndex, entry.tensorIndex)
+
+
+def _finish(path: Path, metadata: dict[str, str]) -> None:
+    """Float32 I/O and the metadata entry, written back to ``path``."""
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(path))
+    _float_io(model)
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
+    model.metadata = [m for m in (model.metadata or []) if m.name != METADATA_NAME.encode()] + [entry]
+    flatbuffer_utils.write_model(model, str(path))
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(path))
+    for entry in model.metadata or []:
+        if entry.name in (METADATA_NAME, METADATA_NAME.encode()):
+            return json.loads(bytes(model.buffers[entry.buffer].data).decode())
+    return {}
+
+
+def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], path: Path,
+           precision: str, metadata: dict[str, str],
+           calibration: Sequence[Sequence[np.ndarray]] | None = None) -> dict:
+    """Write ``path`` (``.tflite``); returns notes for the manifest."""
+    import litert_torch
+
+    module = _NamedIO(graph, spec).eval()
+    kwargs = dict(zip(spec.inputs, samples))
+    notes: dict = {}
+    if precision == "fp32":
+        edge_model = litert_torch.convert(module, sample_kwargs=kwargs)
+    elif precision == "int8":
+        if not calibration:
+            raise ValueError("int8 TFLite export needs calibration inputs")
+        quantized, quant_config = _quantized_module(module, kwargs, spec, calibration)
+        edge_model = litert_torch.convert(quantized, sample_kwargs=kwargs, quant_config=quant_config)
+        notes["quantization"] = ("PT2E static int8 (litert-torch PT2EQuantizer, per-channel "
+                                 f"symmetric weights), {len(calibration)} calibration inputs; "
+                                 "float32 I/O")
+        notes["int8_scope"] = DESCRIPTION
+    else:
+        raise ValueError(f"TFLite export has no precision {precision!r}")
+    edge_model.export(str(path))
+    _finish(path, metadata)
+    return notes
+
+
+def load(path: Path, spec: GraphSpec, threads: int = 2):
+    """A callable ``(*inputs: np.ndarray) -> dict[output name, np.ndarray]`` over LiteRT."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    runner = interpreter.get_signature_runner()
+
+    def run(*inputs: np.ndarray) -> dict[str, np.ndarray]:
+        outputs = runner(**{name: np.ascontiguousarray(x, dtype=np.float32)
+                            for name, x in zip(spec.inputs, inputs)})
+        return {name: outputs[name] for name in spec.outputs}
+
+    return run

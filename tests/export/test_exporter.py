@@ -1,0 +1,157 @@
+"""The whole export at a small size, every target and precision, checked against the thresholds
+in imn_export/verify/thresholds.py (the same checks imn-export runs at 256)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("coremltools")
+pytest.importorskip("litert_torch")
+pytest.importorskip("onnxruntime")
+
+from imn_export.export.bundle import read_manifest, sha256_path  # noqa: E402
+from imn_export.export.exporter import ExportOptions, export_bundle, format_report  # noqa: E402
+from imn_export.export.formats import FORMATS  # noqa: E402
+from imn_export.export.graphs import GRAPHS  # noqa: E402
+
+SIZE = 32
+# Pairs allowed to miss a threshold at the test size; each must fail here, or the test says to
+# drop it. Empty: at 32 px every pair passes. At 256 px ONNX and LiteRT int8 lose 4-5 dB of
+# recovery (README, "int8"), which this small size does not show.
+KNOWN_SHORT: set[tuple[str, str]] = set()
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, device):
+    out = tmp_path_factory.mktemp("bundle")
+    options = ExportOptions(targets="all", precisions="all", size=SIZE, out=str(out),
+                            device=str(device), checks=2, progress=False)
+    reports, manifest = export_bundle(options, log=print)
+    print(format_report(reports))
+    return out, reports, json.loads(Path(manifest).read_text())
+
+
+def _entries(manifest):
+    return {(e["graph"], e["target"], e["precision"]): e for e in manifest["artifacts"]}
+
+
+def test_every_pair_and_graph_exported(bundle):
+    _, reports, manifest = bundle
+    expected = {(g, f.key, p) for f in FORMATS.values() for p in f.precisions for g in GRAPHS}
+    assert {(r.graph, r.target, r.precision) for r in reports} == expected
+    assert not [r for r in reports if r.status == "failed"], format_report(reports)
+    assert set(_entries(manifest)) == expected
+
+
+@pytest.mark.parametrize("target, precision", [(f.key, p) for f in FORMATS.values() for p in f.precisions])
+def test_thresholds_hold(bundle, target, precision):
+    _, _, manifest = bundle
+    for graph in GRAPHS:
+        checks = _entries(manifest)[(graph, target, precision)]["checks"]
+        assert min(checks["parity_psnr"].values()) >= checks["parity_threshold"] or (target, precision) in KNOWN_SHORT
+        if (target, precision) in KNOWN_SHORT:
+            if checks["passed"]:
+                pytest.fail(f"{target} {precision} now passes every threshold: drop it from KNOWN_SHORT")
+            continue
+        assert checks["passed"], checks
+        assert checks["invertibility_max_error"] <= checks["invertibility_limit"]
+        assert checks["recovered_psnr"] >= checks["reference_recovered_psnr"] - checks["recovery_drop_limit_db"]
+
+
+def test_int8_is_smaller(bundle):
+    _, _, manifest = bundle
+    entries = _entries(manifest)
+    for fmt in FORMATS.values():
+        for graph in GRAPHS:
+            ratio = entries[(graph, fmt.key, "fp32")]["bytes"] / entries[(graph, fmt.key, "int8")]["bytes"]
+            assert ratio >= 2.5, f"{graph} {fmt.key} int8 only {ratio:.2f}x smaller"
+
+
+def test_manifest_hashes_and_embedded_metadata(bundle):
+    out, _, manifest = bundle
+    assert manifest["schema_version"] == 1 and manifest["kind"] == "imn-bundle"
+    for entry in manifest["artifacts"]:
+        path = out / entry["file"]
+        assert sha256_path(path) == entry["sha256"]
+        embedded = FORMATS[entry["target"]].load_module().read_metadata(path)
+        assert embedded["imn.graph"] == entry["graph"]
+        assert embedded["imn.precision"] == entry["precision"]
+        assert embedded["imn.checkpoint_sha256"] == manifest["model"]["checkpoint_sha256"]
+        assert [i["name"] for i in json.loads(embedded["imn.inputs"])] == list(GRAPHS[entry["graph"]].inputs)
+        assert [i["shape"] for i in entry["inputs"]] == [[1, 3, SIZE, SIZE]] * 2
+
+
+def test_runtimes_see_the_contract_io_names(bundle):
+    out, _, manifest = bundle
+    from ai_edge_litert.interpreter import Interpreter
+    import onnxruntime as ort
+
+    for entry in manifest["artifacts"]:
+        spec, path = GRAPHS[entry["graph"]], str(out / entry["file"])
+        if entry["target"] == "tflite":
+            signature = Interpreter(model_path=path).get_signature_list()["serving_default"]
+            assert sorted(signature["inputs"]) == sorted(spec.inputs)
+            assert sorted(signature["outputs"]) == sorted(spec.outputs)
+        elif entry["target"] == "onnx":
+            session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+            assert [i.name for i in session.get_inputs()] == list(spec.inputs)
+            assert [o.name for o in session.get_outputs()] == list(spec.outputs)
+        else:
+            import coremltools as ct
+            description = ct.models.MLModel(path, skip_model_load=True).get_spec().description
+            assert [i.name for i in description.input] == list(spec.inputs)
+            assert [o.name for o in description.output] == list(spec.outputs)
+
+
+def test_existing_artifacts_are_not_overwritten(bundle):
+    out, _, _ = bundle
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        export_bundle(ExportOptions(targets="onnx", size=SIZE, out=str(out), progress=False))
+
+
+def test_bundle_of_another_checkpoint_is_refused(bundle, tmp_path):
+    import torch
+
+    from imn_export.nn.hiding import HidingConfig, HidingNetwork
+    from imn_export.train.checkpoint import save_checkpoint
+
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, {"model": HidingNetwork(HidingConfig(blocks=2)).state_dict(),
+                            "hiding_config": HidingConfig(blocks=2).to_dict()})
+    out, _, _ = bundle
+    with pytest.raises(ValueError, match="another checkpoint"):
+        export_bundle(ExportOptions(targets="onnx", size=SIZE, out=str(out), weights=str(other),
+                                    progress=False))
+    assert read_manifest(out)["model"]["name"] == "imn-inn-default"
+    del torch
+
+
+def test_bench_times_every_runtime_here(bundle):
+    from imn_export.export.bench import format_bench, run_bench
+
+    out, _, _ = bundle
+    result = run_bench(str(out), runs=1)
+    labels = [row["runtime"] for row in result["rows"]]
+    assert labels == ["torch fp32 eager", "onnx fp32", "onnx int8", "tflite fp32", "tflite int8"]
+    assert all(row["hide_ms"] > 0 and row["reveal_ms"] > 0 for row in result["rows"])
+    assert result["flops"]["hide"] > 0
+    assert "x eager" in format_bench(result)
+
+
+def test_cross_runtime_matrix_fp32_runtimes_agree(bundle):
+    from imn_export.export.runtimes import bundle_runtimes
+    from imn_export.export.samples import fallback_photos
+    from imn_export.train.checkpoint import load_hiding_network
+    from imn_export.verify.parity import cross_runtime_matrix, torch_runners
+
+    out, _, _ = bundle
+    _, opened = bundle_runtimes(out, targets=("onnx", "tflite", "coreml"))
+    net, _ = load_hiding_network()
+    runtimes = [torch_runners(net)] + [r for r, _ in opened if r.label.endswith(("fp32", "fp16"))]
+    pairs = fallback_photos(SIZE).pairs()[:2]
+    matrix = cross_runtime_matrix(runtimes, pairs, progress=False)
+    reference = matrix[runtimes[0].label][runtimes[0].label]
+    for row in matrix.values():
+        for value in row.values():
+            assert value >= reference - 0.5, matrix
