@@ -30,7 +30,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder of face images, all the same size "
                    "(e.g. ../shared/data/faces); every 13th image by name is held out for validation")
     p.add_argument("--steps", type=int, default=20_000,
-                   help="optimizer steps (default 20000); 0 = as many as fit in --minutes")
+                   help="optimizer steps (default %(default)s); 0 = as many as fit in --minutes")
     p.add_argument("--minutes", type=float, default=None,
                    help="wall-clock budget; the run checkpoints and stops when it is spent "
                         "(continue later with --resume)")
@@ -38,7 +38,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patch", type=_positive_int, default=64,
                    help="random square crop size in pixels, even (default 64); the network is fully "
                         "convolutional, so patches train it for whole faces")
-    p.add_argument("--lr", type=float, default=2e-4, help="peak Adam learning rate (default 2e-4)")
+    p.add_argument("--lr", type=float, default=2e-4, help="peak Adam learning rate (default %(default)s)")
     p.add_argument("--ratio", type=_ratio, default=None, metavar="L1:L2:L3",
                    help="loss weights embedding:recovering:low-frequency (default 1:3:1, the paper's)")
     p.add_argument("--ssim-weight", type=float, default=0.0,
@@ -81,13 +81,33 @@ def _train_config(args: argparse.Namespace, out: str):
         jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
-        progress=not args.no_progress)
+        qat=getattr(args, "qat", False), progress=not args.no_progress)
 
 
 def cmd_train_inn(args: argparse.Namespace) -> int:
     from imn_export.train.inn_trainer import train_inn
     summary = train_inn(_train_config(args, args.out), resume=args.resume)
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_qat(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from imn_export.nn.hiding import HidingConfig
+    from imn_export.train.checkpoint import default_weights_path, load_checkpoint
+    from imn_export.train.inn_trainer import train_inn
+
+    args.qat = True
+    if not args.resume:
+        args.init_from = args.init_from or str(default_weights_path())
+    config = _train_config(args, args.out)
+    if config.init_from:  # the architecture is the checkpoint's, whatever the flags say
+        config = replace(config, hiding=HidingConfig.from_dict(
+            load_checkpoint(config.init_from)["hiding_config"]))
+    summary = train_inn(config, resume=args.resume)
+    print(json.dumps(summary, indent=2))
+    print(f"export it: imn-export --precision int8 --weights {Path(args.out) / 'last.pt'}")
     return 0
 
 
@@ -238,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-images", type=_positive_int, default=20,
                    help="validation faces to evaluate each run on (default 20, as the paper)")
     p.set_defaults(func=cmd_sweep_lambda)
+
+    p = sub.add_parser("qat", help="quantization-aware fine-tuning for the int8 exports",
+                       description="Fine-tune a checkpoint (--init-from, default the shipped "
+                       "weights) with the coupling functions fake-quantized as the int8 exports "
+                       "compute them (int8 per-channel weights, 8-bit inputs), under the same "
+                       "losses and the 8-bit rounding of the masked face. The run's last.pt is an "
+                       "ordinary float checkpoint: export it with imn-export --precision int8 "
+                       "--weights RUN/last.pt.")
+    _add_train_args(p)
+    p.set_defaults(steps=2000, lr=3e-5)
+    p.add_argument("--out", required=True, help="run folder for last.pt and metrics.jsonl")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.set_defaults(func=cmd_qat)
 
     p = sub.add_parser("bench", help="median latency of hide and reveal per runtime of a bundle",
                        description="Time hide and reveal at the bundle's size for torch eager fp32 "

@@ -20,6 +20,7 @@ from imn_export.train.checkpoint import load_checkpoint, save_checkpoint
 from imn_export.train.data import PairSampler, load_faces, split_train_val
 from imn_export.train.losses import (LossWeights, embedding_loss, low_frequency_loss,
                                      quantize_8bit, recovering_loss, total_loss)
+from imn_export.train.qat import enable_fake_quant
 
 LAST_CHECKPOINT = "last.pt"
 WARMUP_STEPS = 100
@@ -50,6 +51,7 @@ class TrainConfig:
     val_images: int = 8
     max_images: int | None = None
     init_from: str | None = None  # fine-tune: start from these weights, fresh optimizer
+    qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -176,6 +178,8 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     sampler = PairSampler(faces, config.batch, config.patch, device, generator,
                           jitter=config.jitter)
     net = HidingNetwork(config.hiding).to(device).train()
+    if config.qat:
+        enable_fake_quant(net)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
     step, elapsed_before = 0, 0.0
     if state is None and config.init_from:

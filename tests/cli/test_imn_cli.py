@@ -66,3 +66,16 @@ def test_train_then_eval_json(tiny_faces, tmp_path, capsys):
 def test_verify_exits_zero_on_shipped_weights(shipped_weights, capsys):
     assert main(["verify", "--weights", str(shipped_weights), "--device", "cpu"]) == 0
     assert "ok:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ("qat", "bench", "cross-runtime"))
+def test_export_side_commands_have_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "--bundle" in capsys.readouterr().out or command == "qat"
+
+
+def test_bench_without_a_bundle_says_how_to_make_one(tmp_path, capsys):
+    assert main(["bench", "--bundle", str(tmp_path)]) == 2
+    assert "imn-export --out" in capsys.readouterr().err
