@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How models/imn-inn-default.pt was trained on a lent GPU (H100/H200), over a folder of
 # training-split faces copied to .gpu/faces (the shared folder does not travel to that machine).
-# Usage: OUT=dir [INIT=weights.pt] [SSIM=0.005] bash scripts/train_default_gpu.sh [minutes] [lr]
+# Usage: OUT=dir [INIT=weights.pt] [SSIM=0.005] [COMMAND=qat] bash scripts/train_default_gpu.sh [minutes] [lr]
 #   INIT set: fine-tune from those weights (fresh optimizer); unset: train from scratch.
 set -euo pipefail
 minutes=${1:-7.3}
@@ -11,7 +11,7 @@ init_args=()
 export PYTHONPATH=$PWD${EXTRA_PYTHONPATH:+:$EXTRA_PYTHONPATH} PYTHONUNBUFFERED=1
 nvidia-smi -L || true
 python3 -c "import torch, skimage, tqdm, PIL, kornia; print('torch', torch.__version__, torch.cuda.get_device_name())"
-python3 -m imn_export.cli.imn train-inn --data .gpu/faces --out "$OUT/default" --steps 0 \
+python3 -m imn_export.cli.imn "${COMMAND:-train-inn}" --data .gpu/faces --out "$OUT/default" --steps 0 \
   --minutes "$minutes" --batch 32 --patch 128 --lr "$lr" --ssim-weight "${SSIM:-0}" \
   --device cuda --no-progress --val-every 500 --checkpoint-every 1000 "${init_args[@]}" \
   2>&1 | tee "$OUT/train.log"
