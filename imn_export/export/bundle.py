@@ -62,8 +62,16 @@ def merge_artifacts(old: list[dict], new: list[dict]) -> list[dict]:
     return [e for e in old if artifact_key(e) not in replaced] + new
 
 
+def remove_path(path: Path) -> None:
+    """Delete a file or a folder (an ``.mlpackage`` is a folder)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
 def move_into_place(tmp: Path, final: Path) -> None:
     """Replace ``final`` with ``tmp`` (file or folder); the caller has decided overwriting is allowed."""
     if final.is_dir():
-        shutil.rmtree(final)
+        remove_path(final)
     os.replace(tmp, final)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import shutil
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from imn_export import __version__
 from imn_export.device import resolve_device
 from imn_export.export.bench import median_ms
 from imn_export.export.bundle import (SCHEMA_VERSION, merge_artifacts, move_into_place, read_manifest,
-                                      sha256_path, size_bytes, write_manifest)
+                                      remove_path, sha256_path, size_bytes, write_manifest)
 from imn_export.export.formats import ExportFormat, plan
 from imn_export.export.graphs import GRAPHS, GraphSpec, image_shape, sample_inputs
 from imn_export.export.samples import calibration_images, check_images
@@ -67,17 +66,16 @@ def artifact_filename(graph: str, precision: str, fmt: ExportFormat, size: int) 
     return f"{graph}-{size}-{precision}{fmt.suffix}"
 
 
-def _tensor_specs(names: tuple[str, ...], size: int, value_range: list[float] | None) -> list[dict]:
-    return [{"name": n, "shape": list(image_shape(size)), "dtype": "float32", "range": value_range}
-            for n in names]
+_BOUNDED = {"protected", "mask", "masked", "recovered", "mask_recovered"}  # images in [0, 1]
 
 
 def io_specs(spec: GraphSpec, size: int) -> tuple[list[dict], list[dict]]:
     """Input/output descriptions for the manifest; ``None`` range = unbounded (lost, aux)."""
-    bounded = {"protected", "mask", "masked", "recovered", "mask_recovered"}
-    rng = lambda n: [0.0, 1.0] if n in bounded else None  # noqa: E731
-    return ([d | {"range": rng(d["name"])} for d in _tensor_specs(spec.inputs, size, None)],
-            [d | {"range": rng(d["name"])} for d in _tensor_specs(spec.outputs, size, None)])
+    def describe(names: tuple[str, ...]) -> list[dict]:
+        return [{"name": n, "shape": list(image_shape(size)), "dtype": "float32",
+                 "range": [0.0, 1.0] if n in _BOUNDED else None} for n in names]
+
+    return describe(spec.inputs), describe(spec.outputs)
 
 
 def artifact_metadata(model: dict, spec: GraphSpec, fmt: ExportFormat, precision: str, size: int,
@@ -268,15 +266,8 @@ def _export_pair(fmt, precision, options, model, cpu_net, reference, check_input
     finally:
         for tmp in temps.values():
             if tmp.exists():
-                _remove(tmp)
+                remove_path(tmp)
     return list(reports.values())
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
 
 
 def _versions() -> dict[str, str]:

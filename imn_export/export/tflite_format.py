@@ -77,66 +77,18 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     return converted, QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(config))
 
 
-def _float_io(model) -> None:
-    """Give a statically quantized model float32 inputs and outputs, in place (``ModelT``).
-
-    The converter folds the first QUANTIZE into an int8-typed input (and the last DEQUANTIZE
-    into an int8 output). The SDK contract is float32 I/O, so this puts them back: a new float
-    tensor per input feeding a QUANTIZE op, a DEQUANTIZE per output, signatures repointed.
-    """
-    from ai_edge_litert import schema_py_generated as schema
-
-    def opcode(builtin: int) -> int:
-        for index, code in enumerate(model.operatorCodes):
-            if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin:
-                return index
-        code = schema.OperatorCodeT()
-        code.builtinCode = code.deprecatedBuiltinCode = builtin
-        code.version = 1
-        model.operatorCodes.append(code)
-        return len(model.operatorCodes) - 1
-
-    def float_twin(subgraph, index: int, suffix: bytes) -> int:
-        source, twin = subgraph.tensors[index], schema.TensorT()
-        twin.shape, twin.type, twin.name = list(source.shape), schema.TensorType.FLOAT32, source.name + suffix
-        empty = schema.BufferT()
-        model.buffers.append(empty)
-        twin.buffer = len(model.buffers) - 1
-        subgraph.tensors.append(twin)
-        return len(subgraph.tensors) - 1
-
-    def operator(code: int, inputs: list[int], outputs: list[int]):
-        op = schema.OperatorT()
-        op.opcodeIndex, op.inputs, op.outputs = code, inputs, outputs
-        return op
-
-    for subgraph_index, subgraph in enumerate(model.subgraphs):
-        remap: dict[int, int] = {}
-        for position, index in enumerate(list(subgraph.inputs)):
-            if subgraph.tensors[index].type == schema.TensorType.FLOAT32:
-                continue
-            twin = float_twin(subgraph, index, b"_float")
-            subgraph.operators.insert(0, operator(opcode(schema.BuiltinOperator.QUANTIZE), [twin], [index]))
-            subgraph.inputs[position] = remap[index] = twin
-        for position, index in enumerate(list(subgraph.outputs)):
-            if subgraph.tensors[index].type == schema.TensorType.FLOAT32:
-                continue
-            twin = float_twin(subgraph, index, b"_float")
-            subgraph.operators.append(operator(opcode(schema.BuiltinOperator.DEQUANTIZE), [index], [twin]))
-            subgraph.outputs[position] = remap[index] = twin
-        for signature in model.signatureDefs or []:
-            if signature.subgraphIndex == subgraph_index:
-                for entry in list(signature.inputs) + list(signature.outputs):
-                    entry.tensorIndex = remap.get(entry.tensorIndex, entry.tensorIndex)
-
-
 def _finish(path: Path, metadata: dict[str, str]) -> None:
-    """Float32 I/O and the metadata entry, written back to ``path``."""
+    """Check float32 I/O and add the metadata entry, written back to ``path``."""
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(str(path))
-    _float_io(model)
+    # Only the coupling functions are int8 (quant_scope), so I/O tensors stay float32; an
+    # int8-typed input would break the SDK contract, so say so rather than ship it.
+    subgraph = model.subgraphs[0]
+    if any(subgraph.tensors[i].type != schema.TensorType.FLOAT32
+           for i in list(subgraph.inputs) + list(subgraph.outputs)):
+        raise RuntimeError(f"{path.name}: the converter typed an input or output as non-float32")
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
     model.buffers.append(buffer)

@@ -111,8 +111,6 @@ def test_existing_artifacts_are_not_overwritten(bundle):
 
 
 def test_bundle_of_another_checkpoint_is_refused(bundle, tmp_path):
-    import torch
-
     from imn_export.nn.hiding import HidingConfig, HidingNetwork
     from imn_export.train.checkpoint import save_checkpoint
 
@@ -124,7 +122,6 @@ def test_bundle_of_another_checkpoint_is_refused(bundle, tmp_path):
         export_bundle(ExportOptions(targets="onnx", size=SIZE, out=str(out), weights=str(other),
                                     progress=False))
     assert read_manifest(out)["model"]["name"] == "imn-inn-default"
-    del torch
 
 
 def test_bench_times_every_runtime_here(bundle):
