@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -58,16 +59,25 @@ def hide_reveal_png(net: HidingNetwork, protected: np.ndarray, mask: np.ndarray,
 def evaluate_pairs(net: HidingNetwork, pairs: list[tuple[Path, Path]], aux_kind: str = "zeros",
                    aux_std: float = 1.0, device: torch.device | str = "cpu",
                    save_dir: str | Path | None = None, figure: str | Path | None = None,
-                   figure_count: int = 6, progress: bool = True) -> dict:
-    """Measure (protected, recovered) and (Mask, masked) for every pair; optional Fig.-4 grid."""
+                   figure_count: int = 6, progress: bool = True,
+                   make_mask: Callable[[np.ndarray, int], tuple[np.ndarray, str]] | None = None) -> dict:
+    """Measure (protected, recovered) and (Mask, masked) for every pair; optional Fig.-4 grid.
+
+    ``make_mask(protected, i) -> (Mask, label)`` replaces the pair's Mask image (Mask-net).
+    """
     rows, samples = [], []
     with tempfile.TemporaryDirectory(prefix="imn-eval-") as tmp:
         out_dir = Path(save_dir) if save_dir else Path(tmp)
-        for protected_path, mask_path in tqdm(pairs, desc="eval", unit="pair", disable=not progress):
-            protected, mask = read_rgb(protected_path), read_rgb(mask_path)
+        for i, (protected_path, mask_path) in enumerate(tqdm(pairs, desc="eval", unit="pair",
+                                                             disable=not progress)):
+            protected = read_rgb(protected_path)
+            if make_mask:
+                mask, mask_label = make_mask(protected, i)
+            else:
+                mask, mask_label = read_rgb(mask_path), mask_path.name
             result = hide_reveal_png(net, protected, mask, out_dir / f"{protected_path.stem}_masked.png",
                                      aux_kind, aux_std, device)
-            rows.append({"protected": protected_path.name, "mask": mask_path.name,
+            rows.append({"protected": protected_path.name, "mask": mask_label,
                          "recovered": image_metrics(protected, result["recovered"]),
                          "masked": image_metrics(mask, result["masked"])})
             if len(samples) < figure_count:
@@ -86,21 +96,26 @@ def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.clip(diff, 0, 255).astype(np.uint8)
 
 
-def comparison_grid(samples: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-    """Paper Fig. 4 as rows: protected | recovered | |p-r|x20 | Mask | masked | |M-m|x20."""
-    titles = ("protected", "recovered", f"|diff| x{DIFF_GAIN}", "Mask", "masked", f"|diff| x{DIFF_GAIN}")
+def image_grid(rows: list[list[np.ndarray]], titles: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Equal-sized ``(H, W, 3)`` uint8 tiles as a titled grid: one list per row, one title per column."""
     header = 18
-    h, w = samples[0][0].shape[:2]
-    canvas = Image.new("RGB", (w * len(titles), header + h * len(samples)), "white")
+    h, w = rows[0][0].shape[:2]
+    canvas = Image.new("RGB", (w * len(titles), header + h * len(rows)), "white")
     draw = ImageDraw.Draw(canvas)
     for col, title in enumerate(titles):
         draw.text((col * w + 4, 3), title, fill="black")
-    for row, (protected, recovered, mask, masked) in enumerate(samples):
-        tiles = (protected, recovered, _difference(protected, recovered),
-                 mask, masked, _difference(mask, masked))
+    for row, tiles in enumerate(rows):
         for col, tile in enumerate(tiles):
             canvas.paste(Image.fromarray(tile), (col * w, header + row * h))
     return np.asarray(canvas)
+
+
+def comparison_grid(samples: list[tuple[np.ndarray, ...]]) -> np.ndarray:
+    """Paper Fig. 4 as rows: protected | recovered | |p-r|x20 | Mask | masked | |M-m|x20."""
+    titles = ("protected", "recovered", f"|diff| x{DIFF_GAIN}", "Mask", "masked", f"|diff| x{DIFF_GAIN}")
+    return image_grid([[protected, recovered, _difference(protected, recovered),
+                        mask, masked, _difference(mask, masked)]
+                       for protected, recovered, mask, masked in samples], titles)
 
 
 def format_table(results: dict, per_image: bool) -> str:

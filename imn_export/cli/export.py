@@ -40,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "the checkout, else photos shipped in scikit-image)")
     p.add_argument("--checks", type=int, default=4, help="number of check pairs (default 4)")
     p.add_argument("--threads", type=int, default=2, help="runtime threads for checks and latency")
+    p.add_argument("--masknet", default=None,
+                   help="Mask-net weights for the masknet graph (default: the shipped "
+                        "models/imn-masknet.pt when present)")
+    p.add_argument("--presets", default=None,
+                   help="identity presets copied into the bundle as identities.npy (default "
+                        "models/identities.npy)")
+    p.add_argument("--no-masknet", action="store_true", help="export hide and reveal only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -71,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         options = ExportOptions(targets=args.target, precisions=args.precision, size=args.size,
                                 weights=args.weights, out=args.out, device=args.device,
                                 overwrite=args.overwrite, check_images=args.check_images,
+                                masknet=args.masknet, presets=args.presets,
+                                no_masknet=args.no_masknet,
                                 checks=args.checks, threads=args.threads, progress=not args.no_progress)
         reports, manifest = export_bundle(options, log=lambda m: print(m, file=sys.stderr))
     except (ValueError, FileExistsError, FileNotFoundError) as error:

@@ -65,6 +65,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="use only the first N training images (smoke tests)")
     p.add_argument("--init-from", default=None,
                    help="fine-tune: start from these weights (same architecture), new optimizer")
+    p.add_argument("--masknet", nargs="?", const="", default=None, metavar="WEIGHTS",
+                   help="Mask faces from Mask-net with random identity presets (the paper's "
+                        "pipeline) instead of other faces; default weights models/imn-masknet.pt")
+    p.add_argument("--presets", default=None, help="identity presets for --masknet")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -81,7 +85,8 @@ def _train_config(args: argparse.Namespace, out: str):
         jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
-        qat=getattr(args, "qat", False), progress=not args.no_progress)
+        qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
+        progress=not args.no_progress)
 
 
 def cmd_train_inn(args: argparse.Namespace) -> int:
@@ -124,11 +129,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     net, meta, device = _load(args)
     aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
     pairs = folder_pairs(select_images(args.images, args.split, args.limit))
+    make_mask, mask_source = None, "image i+1 of the folder"
+    if args.masknet is not None:
+        make_mask, mask_source = _masknet_masks(args, device)
     results = evaluate_pairs(net, pairs, aux_kind=args.aux or aux["kind"], aux_std=aux["std"],
                              device=device, save_dir=args.save_masked, figure=args.figure,
-                             figure_count=args.figure_count, progress=not args.no_progress)
+                             figure_count=args.figure_count, progress=not args.no_progress,
+                             make_mask=make_mask)
     results = {"weights": meta["path"], "images_dir": str(args.images), "split": args.split,
-               **results}
+               "mask_source": mask_source, **results}
     print(format_table(results, per_image=args.per_image or results["n"] <= 12))
     if args.json:
         write_json(args.json, results)
@@ -136,6 +145,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.figure:
         print(f"wrote {args.figure}")
     return 0
+
+
+def _masknet_masks(args: argparse.Namespace, device):
+    """``make_mask`` for evaluate_pairs: Mask-net with preset ``i mod K`` for face i."""
+    from imn_export.identity.presets import PRESETS_NAME, load_presets
+    from imn_export.identity.privacy import make_mask
+    from imn_export.train.checkpoint import MODELS_DIR, load_masknet
+
+    masknet = load_masknet(args.masknet or None, device)
+    presets = load_presets(args.presets or MODELS_DIR / PRESETS_NAME)
+    source = f"Mask-net ({args.masknet or 'shipped'}), preset i mod {len(presets)}"
+    return (lambda face, i: (make_mask(masknet, face, presets[i % len(presets)], device),
+                             f"preset {i % len(presets)}")), source
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -195,6 +217,125 @@ def cmd_cross_runtime(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_identity(args: argparse.Namespace) -> int:
+    from imn_export.train.identity_trainer import IdentityTrainConfig, train_identity_encoder
+    config = IdentityTrainConfig(data=args.data, out=args.out, steps=args.steps,
+                                 minutes=args.minutes, batch=args.batch, lr=args.lr,
+                                 seed=args.seed, device=str(resolve_device(args.device)),
+                                 progress=not args.no_progress)
+    summary = train_identity_encoder(config, resume=args.resume)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_eval_identity(args: argparse.Namespace) -> int:
+    from imn_export.io import write_json
+    from imn_export.train.checkpoint import load_identity_encoder, shipped_or, IDENTITY_WEIGHTS_NAME
+    from imn_export.train.identity_trainer import agreement_report
+
+    path = shipped_or(args.weights, IDENTITY_WEIGHTS_NAME)
+    report = agreement_report(load_identity_encoder(path), args.data, progress=not args.no_progress)
+    report = {"weights": str(path), "data": str(args.data), **report}
+    print(json.dumps(report, indent=2))
+    if args.json:
+        write_json(args.json, report)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_train_masknet(args: argparse.Namespace) -> int:
+    from imn_export.train.checkpoint import IDENTITY_WEIGHTS_NAME, shipped_or
+    from imn_export.train.masknet_trainer import (MaskNetLossWeights, MaskNetTrainConfig,
+                                                  train_masknet)
+    config = MaskNetTrainConfig(
+        data=args.data, out=args.out,
+        identity_encoder=str(shipped_or(args.identity_encoder, IDENTITY_WEIGHTS_NAME)), steps=args.steps,
+        minutes=args.minutes, batch=args.batch, size=args.size, lr=args.lr,
+        weights=MaskNetLossWeights(args.identity_weight, args.reconstruction_weight,
+                                   args.feature_matching_weight, args.adversarial_weight),
+        seed=args.seed, device=str(resolve_device(args.device)), max_images=args.max_images,
+        checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
+    summary = train_masknet(config, resume=args.resume)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_make_presets(args: argparse.Namespace) -> int:
+    from imn_export.identity.presets import identity_vectors, make_presets
+    from imn_export.io import read_rgb
+    from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
+    import numpy as np
+
+    encoder = load_identity_encoder(args.identity_encoder)
+    if args.image:
+        out = Path(args.out or Path(args.image).with_suffix(".identity.npy").name)
+        if out.exists() and not args.overwrite:
+            raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
+        np.save(out, identity_vectors(encoder, [read_rgb(args.image)]))
+        print(f"wrote {out}: a (1, D) preset from {args.image} (use it with --identity {out})")
+        return 0
+    out_dir = Path(args.out or MODELS_DIR)
+    from imn_export.identity.presets import PRESETS_NAME
+    if (out_dir / PRESETS_NAME).exists() and not args.overwrite:
+        raise FileExistsError(f"{out_dir / PRESETS_NAME} exists; pass --overwrite to replace it")
+    npy, info = make_presets(encoder, args.data, out_dir)
+    print(f"wrote {npy} and {info}")
+    return 0
+
+
+def cmd_eval_privacy(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from imn_export.evaluation import select_images
+    from imn_export.identity.presets import load_presets, preset_info
+    from imn_export.identity.privacy import Replacement, evaluate_privacy, format_privacy
+    from imn_export.identity.teacher import DlibJudge
+    from imn_export.io import read_rgb, write_json
+    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
+
+    device = resolve_device(args.device)
+    judge = DlibJudge()
+    hiding, meta = load_hiding_network(args.weights, device)
+    masknet = load_masknet(args.masknet, device)
+    presets_path = Path(args.presets) if args.presets else MODELS_DIR / "identities.npy"
+    vectors = load_presets(presets_path)
+    info = preset_info(presets_path).get("presets", [])
+    if len(info) != len(vectors):
+        raise ValueError(f"{presets_path}: identities.json must name the source face of each preset "
+                         "(dlib judges identity transfer against it)")
+    replacements = []
+    for vector, entry in zip(vectors, info):
+        source = read_rgb(Path(args.preset_faces) / entry["source_image"])
+        replacements.append(Replacement(vector, judge.read(source).descriptor, source))
+    aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
+    results = evaluate_privacy(masknet, hiding, select_images(args.images, "all", args.limit),
+                               replacements, judge, aux["kind"], aux["std"], device, args.figure,
+                               args.figure_count, progress=not args.no_progress)
+    print(format_privacy(results))
+    if args.json:
+        write_json(args.json, {"images_dir": str(args.images), **results})
+        print(f"wrote {args.json}")
+    if args.figure:
+        print(f"wrote {args.figure}")
+    return 0
+
+
+def _add_run_args(p: argparse.ArgumentParser, steps: int, batch: int, lr: float) -> None:
+    p.add_argument("--data", required=True, help="folder of aligned faces (e.g. ../shared/data/faces); "
+                   "every 13th image by name is held out for validation")
+    p.add_argument("--out", required=True, help="run folder for last.pt and metrics.jsonl")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--steps", type=_positive_int, default=steps, help="optimizer steps (default %(default)s)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-clock budget; checkpoints and stops when spent (continue with --resume)")
+    p.add_argument("--batch", type=_positive_int, default=batch, help="batch size (default %(default)s)")
+    p.add_argument("--lr", type=float, default=lr, help="peak learning rate (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                   help="auto = CUDA when present, else CPU")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default=None,
                    help="checkpoint or shipped weights (default models/imn-inn-default.pt)")
@@ -236,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aux", choices=AUX_KINDS, default=None,
                    help="auxiliary input for revealing (default: what the weights were trained with)")
     p.add_argument("--per-image", action="store_true", help="print every image, not just the mean")
+    p.add_argument("--masknet", nargs="?", const="", default=None, metavar="WEIGHTS",
+                   help="take each Mask from Mask-net (the paper's full pipeline) instead of the next "
+                        "image: protected face + preset identity i mod K (default weights "
+                        "models/imn-masknet.pt)")
+    p.add_argument("--presets", default=None, help="identity presets (default models/identities.npy)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -299,6 +445,76 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="write the matrix here")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_cross_runtime)
+
+    p = sub.add_parser("train-identity", help="distil dlib's face recognizer into the identity encoder",
+                       description="Train the compact identity encoder to reproduce dlib's ResNet "
+                       "face descriptor (unit-normalised) on the training split: 1 - cosine plus the "
+                       "batch's pairwise similarities. dlib's descriptors of every face (and its mirror "
+                       "image) are cached under runs/cache/. Needs the identity extra: "
+                       'pip install "imn[identity]". Ends with the student-teacher agreement on the '
+                       "validation split.")
+    _add_run_args(p, steps=3000, batch=64, lr=2e-3)
+    p.set_defaults(func=cmd_train_identity)
+
+    p = sub.add_parser("eval-identity", help="identity encoder vs dlib on the validation split",
+                       description="Student-teacher agreement on the validation split of --data: "
+                       "mean cosine to dlib's centred descriptor, and verification accuracy on "
+                       "same (face, mirror image) and different (face i, face i+1) pairs, with the "
+                       "cosine threshold fitted on 1,000 training faces; dlib's own accuracy beside it.")
+    p.add_argument("--data", default="../shared/data/faces")
+    p.add_argument("--weights", default=None, help="default models/imn-identity.pt")
+    p.add_argument("--json", default=None)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_eval_identity)
+
+    p = sub.add_parser("train-masknet", help="train Mask-net (SimSwap-style) on a folder of faces",
+                       description="Train Mask-net: encoder, Identity Injection Module (AdaIN from the "
+                       "identity vector), decoder, compact enhancer. Losses: identity against the "
+                       "requested identity (by the frozen identity encoder), reconstruction when the "
+                       "identity is the face's own, feature matching and hinge adversarial loss from a "
+                       "patch discriminator.")
+    _add_run_args(p, steps=6000, batch=8, lr=2e-4)
+    p.add_argument("--identity-encoder", default=None,
+                   help="identity encoder checkpoint (default models/imn-identity.pt)")
+    p.add_argument("--size", type=_positive_int, default=128,
+                   help="training side in pixels (default 128 on CPU; 256 on CUDA)")
+    p.add_argument("--identity-weight", type=float, default=10.0)
+    p.add_argument("--reconstruction-weight", type=float, default=10.0)
+    p.add_argument("--feature-matching-weight", type=float, default=10.0)
+    p.add_argument("--adversarial-weight", type=float, default=1.0)
+    p.add_argument("--checkpoint-every", type=_positive_int, default=250)
+    p.add_argument("--max-images", type=_positive_int, default=None,
+                   help="use only the first N training faces (smoke tests)")
+    p.set_defaults(func=cmd_train_masknet)
+
+    p = sub.add_parser("make-presets", help="identity presets (identities.npy) from synthetic faces",
+                       description="Write identities.npy (K x D float32 unit rows) and identities.json "
+                       "from two validation faces per gender x ethnicity group of --data, or, with "
+                       "--image, a one-row preset from your own aligned face.")
+    p.add_argument("--data", default="../shared/data/faces", help="synthetic faces with labels.csv")
+    p.add_argument("--image", default=None, help="make one preset from this aligned face instead")
+    p.add_argument("--identity-encoder", default=None, help="default models/imn-identity.pt")
+    p.add_argument("--out", default=None, help="folder (default models/) or, with --image, a .npy file")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_make_presets)
+
+    p = sub.add_parser("eval-privacy", help="Mask-net + hiding on real faces, judged by dlib",
+                       description="For each face: Mask from a preset identity (face i gets preset "
+                       "i mod K), hide, save as 8-bit PNG, reveal. dlib's recognizer, detector and "
+                       "landmarks report re-identification among all the faces, identity transfer, "
+                       "landmark error and detection. Needs the identity extra.")
+    _add_model_args(p)
+    p.add_argument("--images", default="../shared/data/faces-real-eval", help="real faces (>= 100)")
+    p.add_argument("--masknet", default=None, help="default models/imn-masknet.pt")
+    p.add_argument("--presets", default=None, help="default models/identities.npy")
+    p.add_argument("--preset-faces", default="../shared/data/faces",
+                   help="folder with the presets' source faces (dlib's view of each replacement)")
+    p.add_argument("--limit", type=_positive_int, default=None)
+    p.add_argument("--json", default=None)
+    p.add_argument("--figure", default=None, help="rows of protected, replacement, Mask, masked, recovered")
+    p.add_argument("--figure-count", type=_positive_int, default=6)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_eval_privacy)
     return parser
 
 

@@ -77,7 +77,56 @@ def _affine_dequantize(quantized_data, zero_point, scale, axis, **_):
     return (quantized_data.astype(np.float32) - zero) * scale
 
 
-KERNELS: dict[str, Callable[..., np.ndarray]] = {
+def _pad(x, pad, mode="constant", constant_val=0.0, **_):
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
+    if any(p != (0, 0) for p in pairs[:-2]):
+        raise UnsupportedMILOp("pad of the batch or channel axis")
+    (top, bottom), (left, right) = pairs[-2:]
+    mode = str(mode)
+    if mode not in ("constant", "reflect", "replicate"):
+        raise UnsupportedMILOp(f"pad mode {mode!r}")
+    kwargs = {"value": float(constant_val)} if mode == "constant" else {}
+    return F.pad(_t(x), (left, right, top, bottom), mode=mode, **kwargs).numpy()
+
+
+def _avg_pool(x, kernel_sizes, strides, pad_type="valid", pad=(0, 0, 0, 0), ceil_mode=False,
+              exclude_padding_from_average=False, **_):
+    if str(pad_type) not in ("valid", "custom") or any(int(p) for p in pad) or bool(ceil_mode):
+        raise UnsupportedMILOp("avg_pool with padding or ceil_mode")
+    return F.avg_pool2d(_t(x), tuple(int(k) for k in kernel_sizes),
+                        tuple(int(s) for s in strides)).numpy()
+
+
+def _upsample_bilinear(x, scale_factor_height, scale_factor_width, align_corners=False,
+                       half_pixel_centers=None, **_):
+    if half_pixel_centers is not None and bool(half_pixel_centers) == bool(align_corners):
+        raise UnsupportedMILOp("upsample_bilinear sampling other than torch's bilinear")
+    return F.interpolate(_t(x), scale_factor=(float(scale_factor_height), float(scale_factor_width)),
+                         mode="bilinear", align_corners=bool(align_corners)).numpy()
+
+
+def _split(x, split_sizes=None, num_splits=None, axis=0, **_):
+    if split_sizes is None:
+        return tuple(np.split(x, int(num_splits), axis=int(axis)))
+    edges = np.cumsum([int(s) for s in split_sizes])[:-1]
+    return tuple(np.split(x, edges, axis=int(axis)))
+
+
+KERNELS: dict[str, Callable[..., np.ndarray | tuple[np.ndarray, ...]]] = {
+    "pad": _pad,
+    "avg_pool": _avg_pool,
+    "upsample_bilinear": _upsample_bilinear,
+    "split": _split,
+    "relu": lambda x, **_: np.maximum(x, 0),
+    "clip": lambda x, alpha, beta, **_: np.clip(x, alpha, beta),
+    "linear": lambda x, weight, bias=None, **_: (
+        x.astype(np.float32) @ weight.astype(np.float32).T + (0 if bias is None else bias.astype(np.float32))),
+    "reduce_mean": lambda x, axes=None, keep_dims=False, **_: np.mean(
+        x.astype(np.float32), axis=None if axes is None else tuple(int(a) for a in axes),
+        keepdims=bool(keep_dims)),
+    "pow": lambda x, y, **_: np.power(x.astype(np.float32), np.float32(y)),
+    "rsqrt": lambda x, epsilon=1e-12, **_: 1.0 / np.sqrt(x.astype(np.float32) + np.float32(epsilon)),
+    "expand_dims": lambda x, axes, **_: np.expand_dims(x, tuple(int(a) for a in axes)),
     "conv": _conv,
     "concat": _concat,
     "add": lambda x, y, **_: np.add(x, y, dtype=np.float32),
@@ -120,12 +169,16 @@ def run_program(program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]
         if kernel is None:
             raise UnsupportedMILOp(f"MIL op {op.op_type!r} ({op.name}) has no Linux kernel here")
         args = {key: _value(arg, env) for key, arg in op.inputs.items()}
-        for key in ("pad_type", "dtype"):
+        for key in ("pad_type", "dtype", "mode"):
             if key in args:
                 args[key] = str(args[key])
         result = kernel(**args)
-        out = op.outputs[0]
-        env[out.name] = np.asarray(result, dtype=np.float32).astype(_dtype(out))
+        results = result if isinstance(result, tuple) else (result,)
+        if len(results) != len(op.outputs):
+            raise UnsupportedMILOp(f"MIL op {op.op_type!r} ({op.name}): {len(op.outputs)} outputs, "
+                                   f"kernel gave {len(results)}")
+        for out, value in zip(op.outputs, results):
+            env[out.name] = np.asarray(value, dtype=np.float32).astype(_dtype(out))
     return {var.name: np.asarray(env[var.name], dtype=np.float32) for var in function.outputs}
 
 

@@ -26,11 +26,13 @@ from imn_export.export.bench import median_ms
 from imn_export.export.bundle import (SCHEMA_VERSION, merge_artifacts, move_into_place, read_manifest,
                                       remove_path, sha256_path, size_bytes, write_manifest)
 from imn_export.export.formats import ExportFormat, plan
-from imn_export.export.graphs import GRAPHS, GraphSpec, image_shape, sample_inputs
+from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, Models, sample_inputs
 from imn_export.export.samples import calibration_images, check_images
-from imn_export.train.checkpoint import load_hiding_network
+from imn_export.identity.presets import PRESETS_NAME, load_presets
+from imn_export.train.checkpoint import (MASKNET_WEIGHTS_NAME, MODELS_DIR, load_hiding_network,
+                                         load_masknet)
 from imn_export.verify.parity import (GraphRunners, RoundTrip, from_uint8_image, output_parity,
-                                      round_trip, to_uint8_image, torch_runners)
+                                      round_trip, to_uint8_image, torch_runner, torch_runners)
 from imn_export.verify.thresholds import INVERTIBILITY_MAX_ERROR, RECOVERY_DROP_DB, parity_threshold
 
 LATENCY_RUNS = 5
@@ -48,6 +50,9 @@ class ExportOptions:
     check_images: str | None = None
     checks: int = 4
     threads: int = 2
+    masknet: str | None = None     # Mask-net weights; default the shipped ones when present
+    presets: str | None = None     # identities.npy; default models/identities.npy
+    no_masknet: bool = False
     progress: bool = True
 
 
@@ -66,13 +71,14 @@ def artifact_filename(graph: str, precision: str, fmt: ExportFormat, size: int) 
     return f"{graph}-{size}-{precision}{fmt.suffix}"
 
 
-_BOUNDED = {"protected", "mask", "masked", "recovered", "mask_recovered"}  # images in [0, 1]
+_BOUNDED = {"protected", "mask", "masked", "recovered", "mask_recovered", "face"}  # images in [0, 1]
 
 
-def io_specs(spec: GraphSpec, size: int) -> tuple[list[dict], list[dict]]:
-    """Input/output descriptions for the manifest; ``None`` range = unbounded (lost, aux)."""
+def io_specs(spec: GraphSpec, size: int, vector_dim: int = 128) -> tuple[list[dict], list[dict]]:
+    """Input/output descriptions for the manifest; ``None`` range = unbounded (lost, aux) or a
+    unit vector (identity)."""
     def describe(names: tuple[str, ...]) -> list[dict]:
-        return [{"name": n, "shape": list(image_shape(size)), "dtype": "float32",
+        return [{"name": n, "shape": list(spec.input_shape(n, size, vector_dim)), "dtype": "float32",
                  "range": [0.0, 1.0] if n in _BOUNDED else None} for n in names]
 
     return describe(spec.inputs), describe(spec.outputs)
@@ -119,6 +125,12 @@ def graph_inputs(reference: GraphRunners, pairs, aux) -> dict[str, list[tuple[np
     return {"hide": hide, "reveal": reveal}
 
 
+def masknet_inputs(pairs, identities: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Mask-net inputs: each pair's protected face with the presets in turn."""
+    return [(from_uint8_image(p), identities[i % len(identities)][None].astype(np.float32))
+            for i, (p, _) in enumerate(pairs)]
+
+
 def calibration_inputs(reference: GraphRunners, pairs) -> dict[str, list[tuple[np.ndarray, ...]]]:
     """int8 calibration inputs per graph. Reveal is calibrated on the float masked face with the
     true lost information: then each of its coupling functions sees exactly the tensors the same
@@ -154,6 +166,15 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
     model = {"name": checkpoint.stem, "checkpoint": checkpoint.name,
              "checkpoint_sha256": sha256_path(checkpoint), "aux": meta.get("aux", {"kind": "zeros"}),
              "hiding_config": meta.get("hiding_config")}
+    models, identities = Models(net), None
+    masknet_path = _masknet_path(options, log)
+    if masknet_path:
+        models.masknet = load_masknet(masknet_path)
+        identities_path = Path(options.presets) if options.presets else MODELS_DIR / PRESETS_NAME
+        identities = load_presets(identities_path)
+        model["masknet"] = {"checkpoint": masknet_path.name, "sha256": sha256_path(masknet_path),
+                            "config": models.masknet.config.to_dict()}
+    graphs = [spec for spec in GRAPHS.values() if spec.available(models)]
     out = Path(options.out)
     _check_writable(out, pairs, options.size, options.overwrite, model["checkpoint_sha256"])
     out.mkdir(parents=True, exist_ok=True)
@@ -168,20 +189,28 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
     check_pairs = checks.pairs()
     check_inputs = graph_inputs(reference, check_pairs, aux)
     reference_trip = round_trip(reference, reference, check_pairs, aux)
+    references = {"hide": reference.hide, "reveal": reference.reveal}
+    if models.masknet is not None:
+        references["masknet"] = torch_runner(
+            lambda f, i: (models.masknet.to(device)(f, i),), ("mask",), device)
+        check_inputs["masknet"] = masknet_inputs(check_pairs, identities)
     calibration = None
     if any(precision == "int8" and fmt.calibrates_int8 for fmt, precision in pairs):
         calibration_set = calibration_images(options.size)
         calibration = calibration_inputs(reference, calibration_set.pairs())
+        if models.masknet is not None:
+            calibration["masknet"] = masknet_inputs(calibration_set.pairs(), identities)
         calibration_source = calibration_set.source
 
-    cpu_net = copy.deepcopy(net).cpu().float().eval()
+    cpu_models = Models(copy.deepcopy(net).cpu().float().eval(),
+                        copy.deepcopy(models.masknet).cpu().float().eval() if models.masknet else None)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     reports: list[ArtifactReport] = []
     bar = tqdm(pairs, desc="imn-export", unit="target", disable=not options.progress)
     for fmt, precision in bar:
         bar.set_postfix_str(f"{fmt.key} {precision}")
-        reports += _export_pair(fmt, precision, options, model, cpu_net, reference, check_inputs,
-                                check_pairs, reference_trip, aux, created, out,
+        reports += _export_pair(fmt, precision, options, model, cpu_models, graphs, references,
+                                check_inputs, check_pairs, reference_trip, aux, created, out,
                                 calibration, calibration_source if calibration else None, log)
 
     manifest = read_manifest(out) if not options.overwrite else None
@@ -197,45 +226,74 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
                       "masked_psnr": reference_trip.masked_psnr},
         "artifacts": merge_artifacts(manifest["artifacts"] if manifest else [], entries),
     }
+    if identities is not None:
+        new_manifest["identities"] = _write_identities(out, identities)
+    elif manifest and "identities" in manifest:
+        new_manifest["identities"] = manifest["identities"]
     path = write_manifest(out, new_manifest)
     return reports, path
 
 
-def _export_pair(fmt, precision, options, model, cpu_net, reference, check_inputs, check_pairs,
-                 reference_trip: RoundTrip, aux, created, out: Path, calibration, calibration_source,
-                 log) -> list[ArtifactReport]:
+def _masknet_path(options: ExportOptions, log) -> Path | None:
+    if options.no_masknet:
+        return None
+    if options.masknet:
+        path = Path(options.masknet)
+        if not path.is_file():
+            raise FileNotFoundError(f"--masknet {path} not found")
+        return path
+    shipped = MODELS_DIR / MASKNET_WEIGHTS_NAME
+    if shipped.is_file():
+        return shipped
+    log(f"no Mask-net weights ({shipped}); exporting hide and reveal only")
+    return None
+
+
+def _write_identities(out: Path, identities: np.ndarray) -> dict:
+    """``identities.npy`` in the bundle: ``(K, D)`` float32 unit rows, one per preset."""
+    path = out / PRESETS_NAME
+    tmp = out / f".tmp-{PRESETS_NAME}"
+    with open(tmp, "wb") as f:
+        np.save(f, identities.astype(np.float32))
+    move_into_place(tmp, path)
+    return {"file": PRESETS_NAME, "sha256": sha256_path(path), "shape": list(identities.shape),
+            "dtype": "float32", "rows": "unit identity vectors, input 'identity' of masknet"}
+
+
+def _export_pair(fmt, precision, options, model, cpu_models: Models, graphs: list[GraphSpec],
+                 references, check_inputs, check_pairs, reference_trip: RoundTrip, aux, created,
+                 out: Path, calibration, calibration_source, log) -> list[ArtifactReport]:
+    """Export every graph for one (target, precision); a graph that fails is reported and does
+    not take the others down (Mask-net failing leaves hide and reveal usable)."""
     module = fmt.load_module()
     reports, runners, temps = {}, {}, {}
     try:
-        for name, spec in GRAPHS.items():
-            filename = artifact_filename(name, precision, fmt, options.size)
-            report = reports[name] = ArtifactReport(name, fmt.key, precision, filename)
-            tmp = out / f".tmp-{filename}"  # same suffix: converters check it
-            metadata = artifact_metadata(model, spec, fmt, precision, options.size, created)
-            calibrated = precision == "int8" and fmt.calibrates_int8
-            notes = module.export(spec.build(cpu_net).eval(), spec, sample_inputs(spec, options.size),
-                                  tmp, precision, metadata, calibration[name] if calibrated else None)
-            if calibrated:
-                notes["calibration"] = calibration_source
-            temps[name] = tmp
-            runners[name] = module.load(tmp, spec, options.threads)
-            parity = output_parity(runners[name], getattr(reference, name), check_inputs[name])
-            inputs, outputs = io_specs(spec, options.size)
-            report.entry = {
-                "graph": name, "target": fmt.key, "precision": precision, "size": options.size,
-                "file": filename, "layout": fmt.layout, "inputs": inputs, "outputs": outputs,
-                "runtime": fmt.runtime, "notes": notes,
-                "checks": {"parity_psnr": parity,
-                           "parity_threshold": parity_threshold(name, fmt.key, precision),
-                           # Core ML's Linux stand-in (the MIL evaluator) says nothing about speed.
-                           "latency_ms": (median_ms(runners[name], check_inputs[name][0], LATENCY_RUNS)
-                                          if getattr(module, "predicts_natively", lambda: True)()
-                                          else None)},
-            }
+        for spec in graphs:
+            report = reports[spec.name] = ArtifactReport(
+                spec.name, fmt.key, precision, artifact_filename(spec.name, precision, fmt, options.size))
+            try:
+                runners[spec.name], temps[spec.name] = _export_graph(
+                    module, fmt, precision, spec, report, options, model, cpu_models, references,
+                    check_inputs, created, out, calibration, calibration_source)
+            except Exception as error:  # noqa: BLE001 - reported in the closing table
+                report.status, report.error = "failed", f"{type(error).__name__}: {error}"
+                log(f"{fmt.key} {precision} {spec.name} failed: {error}")
+                log(traceback.format_exc(limit=3))
+        if "masknet" in runners:
+            checks = reports["masknet"].entry["checks"]
+            failures = ["parity"] if min(checks["parity_psnr"].values()) < checks["parity_threshold"] else []
+            _finish_report(reports["masknet"], failures, out, temps.pop("masknet"))
+        if not all(g in runners for g in HIDING_GRAPHS):
+            for name in HIDING_GRAPHS:
+                if name in reports and reports[name].status != "failed":
+                    reports[name].status = "failed"
+                    reports[name].error = "its partner graph failed; hide and reveal ship together"
+            return list(reports.values())
         label = f"{fmt.key} {precision}"
         trip = round_trip(GraphRunners(label, runners["hide"], runners["reveal"]),
                           GraphRunners(label, runners["hide"], runners["reveal"]), check_pairs, aux)
-        for name, report in reports.items():
+        for name in HIDING_GRAPHS:
+            report = reports[name]
             checks = report.entry["checks"]
             checks.update({
                 "recovered_psnr": trip.recovered_psnr, "masked_psnr": trip.masked_psnr,
@@ -251,23 +309,61 @@ def _export_pair(fmt, precision, options, model, cpu_net, reference, check_input
                 failures.append("recovery")
             if trip.invertibility_error > INVERTIBILITY_MAX_ERROR[precision]:
                 failures.append("invertibility")
-            checks["passed"] = not failures
-            report.status = "ok" if not failures else "below threshold: " + ", ".join(failures)
-            final = out / report.file
-            move_into_place(temps.pop(name), final)
-            report.entry["sha256"] = sha256_path(final)
-            report.entry["bytes"] = size_bytes(final)
+            _finish_report(report, failures, out, temps.pop(name))
     except Exception as error:  # one failing target must not stop the others (reported in the table)
         log(f"{fmt.key} {precision} failed: {error}")
         log(traceback.format_exc(limit=3))
         for report in reports.values():
             if report.status == "failed" or not report.entry.get("sha256"):
-                report.status, report.error = "failed", f"{type(error).__name__}: {error}"
+                report.status = "failed"
+                report.error = report.error or f"{type(error).__name__}: {error}"
     finally:
         for tmp in temps.values():
             if tmp.exists():
                 remove_path(tmp)
     return list(reports.values())
+
+
+def _export_graph(module, fmt, precision, spec: GraphSpec, report: ArtifactReport, options, model,
+                  cpu_models: Models, references, check_inputs, created, out: Path, calibration,
+                  calibration_source):
+    """Write one graph to a temp file, load it, measure parity and latency; returns (runner, tmp)."""
+    name = spec.name
+    tmp = out / f".tmp-{report.file}"  # same suffix: converters check it
+    metadata = artifact_metadata(model, spec, fmt, precision, options.size, created)
+    calibrated = precision == "int8" and fmt.calibrates_int8
+    try:
+        notes = module.export(spec.build(cpu_models).eval(), spec, sample_inputs(spec, options.size),
+                              tmp, precision, metadata, calibration[name] if calibrated else None)
+        if calibrated:
+            notes["calibration"] = calibration_source
+        runner = module.load(tmp, spec, options.threads)
+        parity = output_parity(runner, references[name], check_inputs[name])
+    except BaseException:
+        if tmp.exists():
+            remove_path(tmp)
+        raise
+    inputs, outputs = io_specs(spec, options.size)
+    report.entry = {
+        "graph": name, "target": fmt.key, "precision": precision, "size": options.size,
+        "file": report.file, "layout": fmt.layout, "inputs": inputs, "outputs": outputs,
+        "runtime": fmt.runtime, "notes": notes,
+        "checks": {"parity_psnr": parity,
+                   "parity_threshold": parity_threshold(name, fmt.key, precision),
+                   # Core ML's Linux stand-in (the MIL evaluator) says nothing about speed.
+                   "latency_ms": (median_ms(runner, check_inputs[name][0], LATENCY_RUNS)
+                                  if getattr(module, "predicts_natively", lambda: True)() else None)},
+    }
+    return runner, tmp
+
+
+def _finish_report(report: ArtifactReport, failures: list[str], out: Path, tmp: Path) -> None:
+    report.entry["checks"]["passed"] = not failures
+    report.status = "ok" if not failures else "below threshold: " + ", ".join(failures)
+    final = out / report.file
+    move_into_place(tmp, final)
+    report.entry["sha256"] = sha256_path(final)
+    report.entry["bytes"] = size_bytes(final)
 
 
 def _versions() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The graphs a bundle carries, as a table: name, wrapper module, I/O names.
+"""The graphs a bundle carries, as a table: name, wrapper module, I/O names and shapes, int8 scope.
 
 Each graph is its own artifact with static shapes. I/O names are a contract with the SDKs
 (``sdk/spec/bundle.md``): change them only with a new manifest schema version.
@@ -10,9 +10,20 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from imn_export.export.quant_scope import COUPLING_FUNCTIONS, WHOLE_GRAPH, QuantScope
 from imn_export.nn.hiding import HidingNetwork
+from imn_export.nn.masknet import MaskNet
+
+
+@dataclass
+class Models:
+    """The networks a bundle is exported from; ``masknet`` is optional."""
+
+    hiding: HidingNetwork
+    masknet: MaskNet | None = None
 
 
 class HideGraph(nn.Module):
@@ -37,35 +48,66 @@ class RevealGraph(nn.Module):
         return self.net.reveal(masked, aux)
 
 
+class MaskNetGraph(nn.Module):
+    """``(face (1, 3, S, S) in [0, 1], identity (1, D) unit) -> (mask (1, 3, S, S),)``."""
+
+    def __init__(self, net: MaskNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, face: torch.Tensor, identity: torch.Tensor) -> tuple[torch.Tensor]:
+        return (self.net(face, identity),)
+
+
+def image_shape(size: int) -> tuple[int, int, int, int]:
+    """Static NCHW shape of every image tensor at artifact size ``size``."""
+    return (1, 3, size, size)
+
+
 @dataclass(frozen=True)
 class GraphSpec:
     name: str
-    build: Callable[[HidingNetwork], nn.Module]
+    build: Callable[[Models], nn.Module]
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     doc: str
+    quant: QuantScope
+    needs: str = "hiding"                      # which of Models it is built from
+    vectors: tuple[str, ...] = ()              # inputs that are (1, D) vectors, not images
+
+    def available(self, models: Models) -> bool:
+        return getattr(models, self.needs) is not None
+
+    def input_shape(self, name: str, size: int, vector_dim: int = 128) -> tuple[int, ...]:
+        return (1, vector_dim) if name in self.vectors else image_shape(size)
 
 
 GRAPHS: dict[str, GraphSpec] = {
     spec.name: spec for spec in (
-        GraphSpec("hide", HideGraph, ("protected", "mask"), ("masked", "lost"),
-                  "put the Mask on: hide the protected face inside the Mask face"),
-        GraphSpec("reveal", RevealGraph, ("masked", "aux"), ("recovered", "mask_recovered"),
-                  "put the Mask off: recover the protected face from the masked face and aux"),
+        GraphSpec("hide", lambda m: HideGraph(m.hiding), ("protected", "mask"), ("masked", "lost"),
+                  "put the Mask on: hide the protected face inside the Mask face", COUPLING_FUNCTIONS),
+        GraphSpec("reveal", lambda m: RevealGraph(m.hiding), ("masked", "aux"),
+                  ("recovered", "mask_recovered"),
+                  "put the Mask off: recover the protected face from the masked face and aux",
+                  COUPLING_FUNCTIONS),
+        GraphSpec("masknet", lambda m: MaskNetGraph(m.masknet), ("face", "identity"), ("mask",),
+                  "make the Mask face: the aligned face with a replacement identity", WHOLE_GRAPH,
+                  needs="masknet", vectors=("identity",)),
     )
 }
+HIDING_GRAPHS = ("hide", "reveal")
 
 
-def image_shape(size: int) -> tuple[int, int, int, int]:
-    """Static NCHW shape of every graph tensor at artifact size ``size``."""
-    return (1, 3, size, size)
-
-
-def sample_inputs(spec: GraphSpec, size: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """Distinct random inputs for tracing.
+def sample_inputs(spec: GraphSpec, size: int, seed: int = 0,
+                  vector_dim: int = 128) -> tuple[torch.Tensor, ...]:
+    """Distinct random inputs for tracing (identity vectors unit length).
 
     Converters that trace with the *same* tensor passed twice may fold the two inputs together
     (seen with litert-torch: outputs off by up to 2.9), so every input gets its own values.
     """
     generator = torch.Generator().manual_seed(seed)
-    return tuple(torch.rand(image_shape(size), generator=generator) for _ in spec.inputs)
+    samples = []
+    for name in spec.inputs:
+        x = torch.rand(spec.input_shape(name, size, vector_dim), generator=generator)
+        samples.append(F.normalize(x - 0.5, dim=1) if name in spec.vectors else x)
+    return tuple(samples)

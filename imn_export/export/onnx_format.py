@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from imn_export.export.graphs import GraphSpec
-from imn_export.export.quant_scope import DESCRIPTION, ONNX_NODE_PATTERN
 
 OPSET = 17
 
@@ -59,11 +58,14 @@ def _quantize_int8(fp32_path: Path, spec: GraphSpec, calibration: Sequence[Seque
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    scope = [node.name for node in onnx.load(str(fp32_path)).graph.node
-             if ONNX_NODE_PATTERN.search(node.name)]
-    if not scope:
-        raise RuntimeError("no coupling-function nodes found to quantize; did the exporter's node "
-                           "naming change?")
+    pattern = spec.quant.onnx_nodes
+    scope = None
+    if pattern is not None:
+        scope = [node.name for node in onnx.load(str(fp32_path)).graph.node
+                 if pattern.search(node.name)]
+        if not scope:
+            raise RuntimeError(f"no {spec.name} nodes match {pattern.pattern} to quantize; did the "
+                               "exporter's node naming change?")
     quantize_static(str(fp32_path), str(path), _Reader(spec, calibration), nodes_to_quantize=scope,
                     quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
@@ -91,7 +93,7 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
             _quantize_int8(fp32, spec, calibration, path)
         notes["quantization"] = ("onnxruntime quantize_static QDQ, per-channel int8 weights, "
                                  f"uint8 activations, MinMax over {len(calibration)} calibration inputs")
-        notes["int8_scope"] = DESCRIPTION
+        notes["int8_scope"] = spec.quant.description
     else:
         raise ValueError(f"ONNX export has no precision {precision!r}")
     model = onnx.load(str(path))

@@ -1,21 +1,46 @@
-"""What the int8 exports quantize: the coupling functions rho, phi, eta and nothing else.
+"""What the int8 exports quantize, per graph.
 
-An affine coupling block is invertible whatever its functions compute, as long as hide and
-reveal compute the same functions: quantizing rho, phi and eta (every conv but the two fixed Haar
-convs) keeps the network an exact bijection. Quantizing the coupling arithmetic or the wavelet
-instead would round the coefficient branches themselves to 256 levels per tensor, where the
-hidden face lives in small high-frequency coefficients beside a large low-frequency band: a full
-int8 graph lost 4-5 dB of recovery in a first test (imn-export --size 64, 2 check pairs).
+Hiding graphs: the coupling functions rho, phi, eta and nothing else. An affine coupling block is
+invertible whatever its functions compute, as long as hide and reveal compute the same functions:
+quantizing rho, phi and eta (every conv but the two fixed Haar convs) keeps the network an exact
+bijection. Quantizing the coupling arithmetic or the wavelet instead would round the coefficient
+branches themselves to 256 levels per tensor, where the hidden face lives in small high-frequency
+coefficients beside a large low-frequency band: a full int8 graph lost 4-5 dB of recovery in a
+first test (imn-export --size 64, 2 check pairs).
+
+Mask-net: every op the quantizer supports; its output is an ordinary image, nothing is inverted.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from torch import nn
 
 from imn_export.nn.coupling import DenseBlock
 
-QUANTIZED_MODULE = DenseBlock
-# Node names of the TorchScript ONNX exporter: "/blocks.0/phi/hidden.0/Conv", ...
-ONNX_NODE_PATTERN = re.compile(r"/(phi|rho|eta)/")
-DESCRIPTION = ("int8 coupling functions (rho, phi, eta dense blocks: convs, activations, concats); "
-               "Haar transform and coupling add/mul/exp stay float32")
+
+@dataclass(frozen=True)
+class QuantScope:
+    module: type[nn.Module] | None   # ops inside modules of this type (TFLite); None = all ops
+    onnx_nodes: re.Pattern | None     # ONNX node names to quantize; None = all nodes
+    float_output_suffix: str | None   # convs whose module name ends so keep a float output
+    description: str
+
+
+COUPLING_FUNCTIONS = QuantScope(
+    module=DenseBlock,
+    # Node names of the TorchScript ONNX exporter: "/blocks.0/phi/hidden.0/Conv", ...
+    onnx_nodes=re.compile(r"/(phi|rho|eta)/"),
+    # The last conv of each function hands a float result to the coupling's add/sub: with an
+    # int8 output, the TFLite converter makes that add/sub int8 too and rounds the branch.
+    float_output_suffix=".out",
+    description="int8 coupling functions (rho, phi, eta dense blocks: convs, activations, concats); "
+                "Haar transform and coupling add/mul/exp stay float32")
+
+WHOLE_GRAPH = QuantScope(module=None, onnx_nodes=None, float_output_suffix=None,
+                         description="int8 weights and activations of every supported op")
+
+# What imn qat fake-quantizes for the hiding network.
+QUANTIZED_MODULE = COUPLING_FUNCTIONS.module

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from imn_export.export.bundle import read_manifest
 from imn_export.export.formats import FORMATS
-from imn_export.export.graphs import GRAPHS
+from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS
 from imn_export.verify.parity import GraphRunners
 
 
@@ -28,9 +28,10 @@ def bundle_runtimes(folder: str | Path, size: int | None = None, targets: tuple[
             grouped.setdefault((entry["target"], entry["precision"]), {})[entry["graph"]] = entry
     opened = []
     for (target, precision), entries in grouped.items():
-        if set(entries) != set(GRAPHS):
+        if not set(HIDING_GRAPHS) <= set(entries):
             continue
         module = FORMATS[target].load_module()
+        entries = {g: entries[g] for g in HIDING_GRAPHS}
         runners = {g: module.load(folder / e["file"], GRAPHS[g], threads) for g, e in entries.items()}
         opened.append((GraphRunners(f"{target} {precision}", runners["hide"], runners["reveal"]), entries))
     if not opened:

@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from imn_export.export.graphs import GraphSpec
-from imn_export.export.quant_scope import DESCRIPTION, QUANTIZED_MODULE
 
 METADATA_NAME = "imn"  # name of the TFLite metadata entry holding the JSON metadata dict
 
@@ -41,12 +40,16 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
-    scope = f"{QUANTIZED_MODULE.__module__}.{QUANTIZED_MODULE.__qualname__}"
+    quant = spec.quant
+    scope = f"{quant.module.__module__}.{quant.module.__qualname__}" if quant.module else None
 
     def in_scope(node) -> bool:
+        value = node.meta.get("val")
+        if isinstance(value, torch.Tensor) and not value.dtype.is_floating_point:
+            return False  # shape and index arithmetic: nothing to quantize
         # Weight constants carry no module stack; the op that uses them decides.
         stack = node.meta.get("nn_module_stack")
-        return stack is None or any(kind == scope for _, kind in stack.values())
+        return scope is None or stack is None or any(kind == scope for _, kind in stack.values())
 
     class CouplingFunctionQuantizer(PT2EQuantizer):
         """Annotates only ops inside the coupling functions (PT2EQuantizer.set_module_type
@@ -54,13 +57,13 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
 
         def _annotate_for_static_quantization_config(self, model):
             model = self._annotate_all_static_patterns(model, config, in_scope)
-            # The last conv of each function hands a float result to the coupling's add/sub:
-            # with an int8 output, the converter turns that add/sub into int8 as well and
-            # rounds the branch it updates to 8 bits.
+            if quant.float_output_suffix is None:
+                return model
             for node in model.graph.nodes:
                 stack = node.meta.get("nn_module_stack") or {}
                 annotation = node.meta.get("quantization_annotation")
-                if annotation is not None and stack and list(stack.values())[-1][0].endswith(".out"):
+                if (annotation is not None and stack
+                        and list(stack.values())[-1][0].endswith(quant.float_output_suffix)):
                     annotation.output_qspec = None
             return model
 
@@ -72,7 +75,7 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
             prepared(**{name: torch.from_numpy(np.asarray(x)) for name, x in zip(spec.inputs, batch)})
     converted = convert_pt2e(prepared, fold_quantize=False)
     if not any("quantize_per" in str(node.target) for node in converted.graph.nodes):
-        raise RuntimeError(f"PT2E annotated no {QUANTIZED_MODULE.__name__} op: nothing would be int8")
+        raise RuntimeError(f"PT2E annotated no op of {spec.name}: nothing would be int8")
     # QuantConfig reads only the global config, to choose static over dynamic conversion.
     return converted, QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(config))
 
@@ -127,7 +130,7 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
         notes["quantization"] = ("PT2E static int8 (litert-torch PT2EQuantizer, per-channel "
                                  f"symmetric weights), {len(calibration)} calibration inputs; "
                                  "float32 I/O")
-        notes["int8_scope"] = DESCRIPTION
+        notes["int8_scope"] = spec.quant.description
     else:
         raise ValueError(f"TFLite export has no precision {precision!r}")
     edge_model.export(str(path))

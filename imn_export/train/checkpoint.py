@@ -13,6 +13,9 @@ from imn_export.io import atomic_output
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
 
 DEFAULT_WEIGHTS_NAME = "imn-inn-default.pt"
+IDENTITY_WEIGHTS_NAME = "imn-identity.pt"
+MASKNET_WEIGHTS_NAME = "imn-masknet.pt"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
@@ -45,7 +48,7 @@ def default_weights_path() -> Path:
     """Shipped weights: ``$IMN_WEIGHTS`` if set, else ``models/`` of this checkout."""
     if os.environ.get("IMN_WEIGHTS"):
         return Path(os.environ["IMN_WEIGHTS"])
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_WEIGHTS_NAME
+    return MODELS_DIR / DEFAULT_WEIGHTS_NAME
 
 
 def load_hiding_network(path: str | os.PathLike | None = None,
@@ -65,6 +68,14 @@ def load_hiding_network(path: str | os.PathLike | None = None,
     return net.to(device).eval(), meta
 
 
+def shipped_or(path: str | os.PathLike | None, name: str) -> Path:
+    """``path`` when given, else the shipped file ``models/<name>``; clear error when missing."""
+    resolved = Path(path) if path else MODELS_DIR / name
+    if not resolved.is_file():
+        raise FileNotFoundError(f"weights not found: {resolved}")
+    return resolved
+
+
 def export_weights(checkpoint: str | os.PathLike, out: str | os.PathLike, **extra) -> Path:
     """Strip a training checkpoint down to what inference needs (float32 weights + metadata)."""
     state = load_checkpoint(checkpoint)
@@ -72,4 +83,43 @@ def export_weights(checkpoint: str | os.PathLike, out: str | os.PathLike, **extr
     keep["model"] = {k: v.float().cpu() for k, v in state["model"].items()}
     keep.update(extra)
     save_checkpoint(out, keep)
+    return Path(out)
+
+
+def load_masknet(path: str | os.PathLike | None = None, device: str | torch.device = "cpu"):
+    """Mask-net (eval mode) from a ``train-masknet`` checkpoint or the shipped weights."""
+    from imn_export.nn.masknet import MaskNet, MaskNetConfig
+    path = shipped_or(path, MASKNET_WEIGHTS_NAME)
+    state = load_checkpoint(path, map_location=device)
+    if "masknet_config" not in state:
+        raise ValueError(f"{path} has no Mask-net (keys: {sorted(state)[:8]})")
+    net = MaskNet(MaskNetConfig.from_dict(state["masknet_config"]))
+    # Shipped weights are stored in float16 to keep the file small; compute is float32.
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
+    return net.to(device).eval()
+
+
+def load_identity_encoder(path: str | os.PathLike | None = None,
+                          device: str | torch.device = "cpu"):
+    """The identity encoder (eval mode, frozen) from a ``train-identity`` checkpoint or shipped."""
+    from imn_export.nn.identity_encoder import IdentityEncoder, IdentityEncoderConfig
+    path = shipped_or(path, IDENTITY_WEIGHTS_NAME)
+    state = load_checkpoint(path, map_location=device)
+    if "identity_config" not in state:
+        raise ValueError(f"{path} is not an identity encoder checkpoint")
+    encoder = IdentityEncoder(IdentityEncoderConfig.from_dict(state["identity_config"]))
+    encoder.load_state_dict({k: v.float() if v.is_floating_point() else v
+                             for k, v in state["model"].items()})
+    return encoder.to(device).eval().requires_grad_(False)
+
+
+def ship_weights(checkpoint: str | os.PathLike, out: str | os.PathLike,
+                 keep: tuple[str, ...], **extra) -> Path:
+    """Keep only ``model`` (as float16) and the ``keep`` keys of a training checkpoint."""
+    state = load_checkpoint(checkpoint)
+    shipped = {k: state[k] for k in keep if k in state}
+    shipped["model"] = {k: v.half().cpu() if v.is_floating_point() else v.cpu()
+                        for k, v in state["model"].items()}
+    shipped.update(extra)
+    save_checkpoint(out, shipped)
     return Path(out)

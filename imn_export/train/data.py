@@ -54,6 +54,27 @@ class OtherFaceMask:
         return faces[(index.to(offset.device) + offset) % n]
 
 
+class MaskNetMask:
+    """The paper's pipeline: the Mask face is Mask-net's output for the protected face with a
+    randomly chosen preset identity (``identities`` ``(K, D)``)."""
+
+    def __init__(self, masknet: torch.nn.Module, identities: torch.Tensor, chunk: int = 16):
+        self.masknet = masknet.eval()
+        self.identities = identities
+        self.chunk = chunk
+
+    @torch.no_grad()
+    def __call__(self, faces: torch.Tensor, index: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        pick = torch.randint(0, self.identities.shape[0], index.shape, generator=generator,
+                             device=generator.device)
+        protected = faces[index.to(faces.device)]
+        identity = self.identities.to(faces.device)[pick.to(faces.device)]
+        masks = [self.masknet(protected[i:i + self.chunk].float() / 255, identity[i:i + self.chunk])
+                 for i in range(0, protected.shape[0], self.chunk)]
+        return torch.cat(masks).mul(255).round().clamp(0, 255).to(torch.uint8)
+
+
 def photometric_jitter(x: torch.Tensor, generator: torch.Generator, probability: float = 0.5,
                        max_contrast: float = 1.8, max_shift: float = 0.3) -> torch.Tensor:
     """Random contrast and brightness per image, clipped to [0, 1]: ``(B, 3, H, W)``.

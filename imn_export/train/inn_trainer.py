@@ -52,6 +52,8 @@ class TrainConfig:
     max_images: int | None = None
     init_from: str | None = None  # fine-tune: start from these weights, fresh optimizer
     qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
+    masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
+    presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -134,6 +136,17 @@ def _restore_rng(state: dict, generator: torch.Generator) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _mask_source(config: TrainConfig, device: torch.device):
+    """``None`` (another face is the Mask) or Mask-net with the presets."""
+    if config.masknet is None:
+        return None
+    from imn_export.identity.presets import PRESETS_NAME, load_presets
+    from imn_export.train.checkpoint import MODELS_DIR, load_masknet
+    from imn_export.train.data import MaskNetMask
+    presets = load_presets(config.presets or MODELS_DIR / PRESETS_NAME)
+    return MaskNetMask(load_masknet(config.masknet or None, device), torch.from_numpy(presets).to(device))
+
+
 def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     """Train (or resume) a hiding network; writes ``last.pt`` and ``metrics.jsonl`` under ``out``.
 
@@ -176,7 +189,7 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed)
     sampler = PairSampler(faces, config.batch, config.patch, device, generator,
-                          jitter=config.jitter)
+                          mask_source=_mask_source(config, device), jitter=config.jitter)
     net = HidingNetwork(config.hiding).to(device).train()
     if config.qat:
         enable_fake_quant(net)

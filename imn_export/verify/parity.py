@@ -45,19 +45,22 @@ def from_uint8_image(rgb: np.ndarray) -> np.ndarray:
     return (rgb.astype(np.float32) / 255.0).transpose(2, 0, 1)[None].copy()
 
 
+def torch_runner(fn: Callable[..., Sequence[torch.Tensor]], names: Sequence[str],
+                 device: torch.device | str = "cpu") -> Runner:
+    """A runner over a torch callable returning one tensor per output name."""
+    @torch.no_grad()
+    def run(*inputs: np.ndarray) -> dict[str, np.ndarray]:
+        out = fn(*(torch.from_numpy(np.asarray(x, np.float32)).to(device) for x in inputs))
+        return {n: o.float().cpu().numpy() for n, o in zip(names, out)}
+    return run
+
+
 def torch_runners(net: HidingNetwork, device: torch.device | str = "cpu") -> GraphRunners:
     """The fp32 PyTorch reference as runners."""
     net = net.to(device).float().eval()
-
-    def wrap(fn, names):
-        @torch.no_grad()
-        def run(*inputs: np.ndarray) -> dict[str, np.ndarray]:
-            out = fn(*(torch.from_numpy(np.asarray(x, np.float32)).to(device) for x in inputs))
-            return {n: o.float().cpu().numpy() for n, o in zip(names, out)}
-        return run
-
     return GraphRunners(f"torch fp32 ({torch.device(device).type})",
-                        wrap(net.hide, ("masked", "lost")), wrap(net.reveal, ("recovered", "mask_recovered")))
+                        torch_runner(net.hide, ("masked", "lost"), device),
+                        torch_runner(net.reveal, ("recovered", "mask_recovered"), device))
 
 
 def output_parity(runner: Runner, reference: Runner, inputs: Sequence[Sequence[np.ndarray]]) -> dict[str, float]:

@@ -13,7 +13,8 @@ _PARITY_BY_PRECISION = {"fp32": 60.0, "fp16": 45.0, "int8": 30.0}
 
 PARITY_PSNR: dict[tuple[str, str, str], float] = {
     (graph, fmt.key, precision): _PARITY_BY_PRECISION[precision]
-    for graph in ("hide", "reveal") for fmt in FORMATS.values() for precision in fmt.precisions
+    for graph in ("hide", "reveal", "masknet") for fmt in FORMATS.values()
+    for precision in fmt.precisions
 }
 
 RECOVERY_DROP_DB = {"fp32": 0.1, "fp16": 0.5, "int8": 2.0}

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+import torch
+
+from imn_export.nn.identity_encoder import IdentityEncoderConfig
+from imn_export.train.identity_trainer import (IdentityTrainConfig, distillation_loss,
+                                               train_identity_encoder, verification_report)
+
+
+def test_distillation_loss_is_zero_only_for_the_teacher():
+    teacher = torch.nn.functional.normalize(torch.randn(6, 16), dim=1)
+    assert float(distillation_loss(teacher, teacher, 1.0)) == pytest.approx(0, abs=1e-6)
+    assert float(distillation_loss(teacher.roll(1, 0), teacher, 1.0)) > 0.1
+
+
+def test_verification_report_separates_clean_pairs():
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((40, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    mirrored = vectors + 0.05 * rng.standard_normal(vectors.shape)
+    mirrored /= np.linalg.norm(mirrored, axis=1, keepdims=True)
+    report = verification_report(vectors, mirrored, slice(0, 20), slice(20, None))
+    assert report["accuracy"] == 1.0
+
+
+def test_training_smoke_run_and_resume(tiny_faces, tmp_path):
+    pytest.importorskip("dlib", reason="the teacher is the identity extra")
+    config = IdentityTrainConfig(
+        data=str(tiny_faces), out=str(tmp_path / "run"), steps=3, batch=4,
+        encoder=IdentityEncoderConfig(input_size=32, widths=(8, 8, 8, 8)), max_shift=2,
+        teacher_cache=str(tmp_path / "cache.npz"), checkpoint_every=2, progress=False)
+    summary = train_identity_encoder(config)
+    assert summary["steps"] == 3
+    agreement = summary["agreement"]
+    assert -1 <= agreement["cosine_mean"] <= 1 and agreement["val_faces"] == 2
+    assert (tmp_path / "cache.npz").is_file()
+    with pytest.raises(FileExistsError):
+        train_identity_encoder(config)
+    config.steps = 5
+    assert train_identity_encoder(config, resume=True)["steps"] == 5
