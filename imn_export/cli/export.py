@@ -13,7 +13,8 @@ def build_parser() -> argparse.ArgumentParser:
     targets = ", ".join(f"{f.key} ({f.name}: {'/'.join(f.precisions)})" for f in FORMATS.values())
     p = argparse.ArgumentParser(
         prog="imn-export",
-        description="Export the hide and reveal graphs of a hiding-network checkpoint to a bundle "
+        description="Export the hide and reveal graphs of a hiding-network checkpoint (and Mask-net's "
+                    "masknet graph with the identity presets, when its weights exist) to a bundle "
                     "(a folder with manifest.json, see sdk/spec/bundle.md), and check each artifact "
                     "against the fp32 PyTorch reference: output parity, invertibility, recovery from "
                     "the 8-bit masked face, latency. Thresholds: imn_export/verify/thresholds.py.",
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="identity presets copied into the bundle as identities.npy (default "
                         "models/identities.npy)")
     p.add_argument("--no-masknet", action="store_true", help="export hide and reveal only")
+    p.add_argument("--graphs", default="all",
+                   help="comma list of graphs to export (hide, reveal, masknet) or all (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                                 weights=args.weights, out=args.out, device=args.device,
                                 overwrite=args.overwrite, check_images=args.check_images,
                                 masknet=args.masknet, presets=args.presets,
-                                no_masknet=args.no_masknet,
+                                no_masknet=args.no_masknet, graphs=args.graphs,
                                 checks=args.checks, threads=args.threads, progress=not args.no_progress)
         reports, manifest = export_bundle(options, log=lambda m: print(m, file=sys.stderr))
     except (ValueError, FileExistsError, FileNotFoundError) as error:

@@ -6,6 +6,7 @@ Each graph is its own artifact with static shapes. I/O names are a contract with
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Callable
 
@@ -13,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imn_export.export.quant_scope import COUPLING_FUNCTIONS, WHOLE_GRAPH, QuantScope
+from imn_export.export.quant_scope import CONVOLUTIONS, COUPLING_FUNCTIONS, QuantScope
 from imn_export.nn.hiding import HidingNetwork
 from imn_export.nn.masknet import MaskNet
 
@@ -48,12 +49,30 @@ class RevealGraph(nn.Module):
         return self.net.reveal(masked, aux)
 
 
+def fold_batch_norms(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` (eval) with every ``Conv2d`` directly followed by a ``BatchNorm2d`` in a
+    ``Sequential`` fused into one conv: fewer ops, and no integer BatchNorm buffers for the int8
+    quantizers to trip over."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    module = copy.deepcopy(module).eval()
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(seq._modules)
+        for a, b in zip(names, names[1:]):
+            conv, norm = seq._modules[a], seq._modules[b]
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                seq._modules[a] = fuse_conv_bn_eval(conv, norm)
+                seq._modules[b] = nn.Identity()
+    return module
+
+
 class MaskNetGraph(nn.Module):
-    """``(face (1, 3, S, S) in [0, 1], identity (1, D) unit) -> (mask (1, 3, S, S),)``."""
+    """``(face (1, 3, S, S) in [0, 1], identity (1, D) unit) -> (mask (1, 3, S, S),)``; BatchNorm
+    folded into the convs."""
 
     def __init__(self, net: MaskNet):
         super().__init__()
-        self.net = net
+        self.net = fold_batch_norms(net)
 
     def forward(self, face: torch.Tensor, identity: torch.Tensor) -> tuple[torch.Tensor]:
         return (self.net(face, identity),)
@@ -91,7 +110,7 @@ GRAPHS: dict[str, GraphSpec] = {
                   "put the Mask off: recover the protected face from the masked face and aux",
                   COUPLING_FUNCTIONS),
         GraphSpec("masknet", lambda m: MaskNetGraph(m.masknet), ("face", "identity"), ("mask",),
-                  "make the Mask face: the aligned face with a replacement identity", WHOLE_GRAPH,
+                  "make the Mask face: the aligned face with a replacement identity", CONVOLUTIONS,
                   needs="masknet", vectors=("identity",)),
     )
 }

@@ -8,7 +8,10 @@ branches themselves to 256 levels per tensor, where the hidden face lives in sma
 coefficients beside a large low-frequency band: a full int8 graph lost 4-5 dB of recovery in a
 first test (imn-export --size 64, 2 check pairs).
 
-Mask-net: every op the quantizer supports; its output is an ordinary image, nothing is inverted.
+Mask-net: every conv (weights and activations), which holds nearly all of its weights and
+arithmetic; AdaIN's statistics, the resizes and the adds stay float. Its output is an ordinary
+image, nothing is inverted. (A whole-graph int8 TFLite conversion broke on AdaIN's broadcast
+in litert-torch 0.10's layout pass.)
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from imn_export.nn.coupling import DenseBlock
+from imn_export.nn.masknet import IdentityInjectionBlock
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class QuantScope:
     onnx_nodes: re.Pattern | None     # ONNX node names to quantize; None = all nodes
     float_output_suffix: str | None   # convs whose module name ends so keep a float output
     description: str
+    tflite_float_modules: tuple[type[nn.Module], ...] = ()  # kept float in TFLite only
 
 
 COUPLING_FUNCTIONS = QuantScope(
@@ -39,8 +44,11 @@ COUPLING_FUNCTIONS = QuantScope(
     description="int8 coupling functions (rho, phi, eta dense blocks: convs, activations, concats); "
                 "Haar transform and coupling add/mul/exp stay float32")
 
-WHOLE_GRAPH = QuantScope(module=None, onnx_nodes=None, float_output_suffix=None,
-                         description="int8 weights and activations of every supported op")
+CONVOLUTIONS = QuantScope(module=nn.Conv2d, onnx_nodes=re.compile(r"/Conv(_\d+)?$"),
+                          float_output_suffix=None,
+                          description="int8 convs (per-channel weights, activations); AdaIN "
+                                      "statistics, resizes and adds stay float32",
+                          tflite_float_modules=(IdentityInjectionBlock,))
 
 # What imn qat fake-quantizes for the hiding network.
 QUANTIZED_MODULE = COUPLING_FUNCTIONS.module

@@ -41,22 +41,35 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
 
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
     quant = spec.quant
-    scope = f"{quant.module.__module__}.{quant.module.__qualname__}" if quant.module else None
+    qualname = lambda t: f"{t.__module__}.{t.__qualname__}"  # noqa: E731
+    scope = qualname(quant.module) if quant.module else None
+    excluded = {qualname(t) for t in quant.tflite_float_modules}
 
-    def in_scope(node) -> bool:
+    def is_integer(node, model) -> bool:
         value = node.meta.get("val")
-        if isinstance(value, torch.Tensor) and not value.dtype.is_floating_point:
-            return False  # shape and index arithmetic: nothing to quantize
-        # Weight constants carry no module stack; the op that uses them decides.
-        stack = node.meta.get("nn_module_stack")
-        return scope is None or stack is None or any(kind == scope for _, kind in stack.values())
+        if node.op == "get_attr":  # constants carry no "val"; look at the tensor itself
+            value = model
+            for part in str(node.target).split("."):
+                value = getattr(value, part, None)
+        return isinstance(value, torch.Tensor) and not value.dtype.is_floating_point
 
-    class CouplingFunctionQuantizer(PT2EQuantizer):
-        """Annotates only ops inside the coupling functions (PT2EQuantizer.set_module_type
-        rejects every conv, whose weight nodes have no module stack)."""
+    def scope_of(model):
+        def in_scope(node) -> bool:
+            if is_integer(node, model) or any(is_integer(a, model) for a in node.all_input_nodes):
+                return False  # index arithmetic (e.g. a decomposed resize): nothing to quantize
+            # Weight constants carry no module stack; the op that uses them decides.
+            stack = node.meta.get("nn_module_stack")
+            if stack and excluded and any(kind in excluded for _, kind in stack.values()):
+                return False
+            return scope is None or stack is None or any(kind == scope for _, kind in stack.values())
+        return in_scope
+
+    class ScopedQuantizer(PT2EQuantizer):
+        """Annotates only the ops of the graph's int8 scope (PT2EQuantizer.set_module_type
+        rejects every conv, whose weight nodes have no module stack) and no integer arithmetic."""
 
         def _annotate_for_static_quantization_config(self, model):
-            model = self._annotate_all_static_patterns(model, config, in_scope)
+            model = self._annotate_all_static_patterns(model, config, scope_of(model))
             if quant.float_output_suffix is None:
                 return model
             for node in model.graph.nodes:
@@ -67,7 +80,7 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
                     annotation.output_qspec = None
             return model
 
-    quantizer = CouplingFunctionQuantizer()
+    quantizer = ScopedQuantizer()
     exported = torch.export.export(module, (), kwargs).module()
     prepared = prepare_pt2e(exported, quantizer)
     with torch.no_grad():

@@ -26,3 +26,9 @@ def test_odd_size_is_refused_before_any_export(tmp_path, capsys):
     assert main(["--target", "onnx", "--size", "33", "--out", str(tmp_path / "b")]) == 2
     assert "even" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_unknown_graph_is_a_clear_error(tmp_path, capsys):
+    assert main(["--target", "onnx", "--graphs", "detector", "--out", str(tmp_path / "b")]) == 2
+    assert "unknown graph detector" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -79,3 +79,50 @@ def test_export_side_commands_have_help(command, capsys):
 def test_bench_without_a_bundle_says_how_to_make_one(tmp_path, capsys):
     assert main(["bench", "--bundle", str(tmp_path)]) == 2
     assert "imn-export --out" in capsys.readouterr().err
+
+
+MASKNET_COMMANDS = ("train-identity", "eval-identity", "train-masknet", "make-presets", "eval-privacy")
+
+
+@pytest.mark.parametrize("command", MASKNET_COMMANDS)
+def test_masknet_commands_have_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+
+
+def test_eval_takes_masks_from_masknet(tiny_faces, tmp_path, shipped_weights, capsys):
+    import numpy as np
+    import torch
+
+    from imn_export.nn.masknet import MaskNet, MaskNetConfig
+    from imn_export.train.checkpoint import save_checkpoint
+
+    config = MaskNetConfig(widths=(8, 8), injection_blocks=1, enhancer_width=4, enhancer_blocks=1,
+                           work_size=32)
+    masknet = tmp_path / "masknet.pt"
+    save_checkpoint(masknet, {"model": MaskNet(config).state_dict(), "masknet_config": config.to_dict()})
+    presets = tmp_path / "identities.npy"
+    vectors = torch.nn.functional.normalize(torch.randn(3, 128), dim=1).numpy().astype(np.float32)
+    np.save(presets, vectors)
+    out_json = tmp_path / "eval.json"
+    assert main(["eval", "--weights", str(shipped_weights), "--images", str(tiny_faces),
+                 "--limit", "4", "--masknet", str(masknet), "--presets", str(presets),
+                 "--json", str(out_json), "--device", "cpu", "--no-progress"]) == 0
+    data = json.loads(out_json.read_text())
+    assert data["mask_source"].startswith("Mask-net")
+    assert [row["mask"] for row in data["images"]] == ["preset 0", "preset 1", "preset 2", "preset 0"]
+
+
+def test_make_presets_never_overwrites(tmp_path, capsys):
+    out = tmp_path / "me.npy"
+    out.write_bytes(b"keep")
+    from skimage.data import astronaut
+    from PIL import Image
+    face = tmp_path / "face.png"
+    Image.fromarray(astronaut()[20:276, 110:366]).save(face)
+    assert main(["make-presets", "--image", str(face), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep"
+    assert main(["make-presets", "--image", str(face), "--out", str(out), "--overwrite"]) == 0
+    import numpy as np
+    assert np.load(out).shape == (1, 128)

@@ -16,10 +16,11 @@ from imn_export.export.formats import FORMATS  # noqa: E402
 from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS  # noqa: E402
 
 SIZE = 32
-# Pairs allowed to miss a threshold at the test size; each must fail here, or the test says to
-# drop it. Empty: at 32 px every pair passes. At 256 px ONNX and LiteRT int8 lose 4-5 dB of
-# recovery (README, "int8"), which this small size does not show.
-KNOWN_SHORT: set[tuple[str, str]] = set()
+# Artifacts allowed to miss a threshold at the test size; each must fail here, or the test says to
+# drop it. Mask-net's int8 graphs have no QAT yet; at 32 px (it works at 128 inside) they measured
+# 29.7 dB (ONNX) and 24.9 dB (TFLite) parity against the floor of 30; at the shipped 256 px
+# 36.0 and 31.0 dB (models/imn-masknet.md).
+KNOWN_SHORT: set[tuple[str, str, str]] = {("masknet", "onnx", "int8"), ("masknet", "tflite", "int8")}
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +50,22 @@ def test_thresholds_hold(bundle, target, precision):
     _, _, manifest = bundle
     for graph in GRAPHS:
         checks = _entries(manifest)[(graph, target, precision)]["checks"]
-        assert min(checks["parity_psnr"].values()) >= checks["parity_threshold"] or (target, precision) in KNOWN_SHORT
-        if graph not in HIDING_GRAPHS:  # Mask-net: parity is its whole check
-            assert checks["passed"], checks
-            continue
-        if (target, precision) in KNOWN_SHORT:
+        if (graph, target, precision) in KNOWN_SHORT:
             if checks["passed"]:
-                pytest.fail(f"{target} {precision} now passes every threshold: drop it from KNOWN_SHORT")
+                pytest.fail(f"{graph} {target} {precision} now passes every threshold: drop it "
+                            "from KNOWN_SHORT")
             continue
+        assert min(checks["parity_psnr"].values()) >= checks["parity_threshold"], checks
         assert checks["passed"], checks
+        if graph not in HIDING_GRAPHS:  # Mask-net: parity is its whole check
+            continue
         assert checks["invertibility_max_error"] <= checks["invertibility_limit"]
         assert checks["recovered_psnr"] >= checks["reference_recovered_psnr"] - checks["recovery_drop_limit_db"]
+
+
+# TFLite keeps Mask-net's identity-injection convs float (quant_scope.py: litert-torch's layout
+# pass breaks on AdaIN after int8 convs), so that artifact shrinks little.
+PARTLY_INT8 = {("masknet", "tflite")}
 
 
 def test_int8_is_smaller(bundle):
@@ -68,7 +74,8 @@ def test_int8_is_smaller(bundle):
     for fmt in FORMATS.values():
         for graph in GRAPHS:
             ratio = entries[(graph, fmt.key, "fp32")]["bytes"] / entries[(graph, fmt.key, "int8")]["bytes"]
-            assert ratio >= 2.5, f"{graph} {fmt.key} int8 only {ratio:.2f}x smaller"
+            floor = 1.05 if (graph, fmt.key) in PARTLY_INT8 else 2.5
+            assert ratio >= floor, f"{graph} {fmt.key} int8 only {ratio:.2f}x smaller"
 
 
 def test_manifest_hashes_and_embedded_metadata(bundle):

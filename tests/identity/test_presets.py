@@ -41,11 +41,10 @@ def test_bad_presets_are_refused(tmp_path, bad, message):
         load_presets(path)
 
 
-def test_shipped_presets_are_valid_when_present():
+def test_shipped_presets_are_valid():
     from imn_export.train.checkpoint import MODELS_DIR
     path = MODELS_DIR / "identities.npy"
-    if not path.exists():
-        pytest.skip("no shipped presets yet")
+    assert path.is_file(), f"shipped presets missing: {path}"
     vectors = load_presets(path)
     assert vectors.shape[0] >= 16
     assert len(preset_info(path)["presets"]) == vectors.shape[0]
