@@ -53,6 +53,7 @@ class ExportOptions:
     masknet: str | None = None     # Mask-net weights; default the shipped ones when present
     presets: str | None = None     # identities.npy; default models/identities.npy
     no_masknet: bool = False
+    graphs: str = "all"            # comma list of graph names, or all
     progress: bool = True
 
 
@@ -141,7 +142,8 @@ def calibration_inputs(reference: GraphRunners, pairs) -> dict[str, list[tuple[n
     return {"hide": hide, "reveal": reveal}
 
 
-def _check_writable(out: Path, pairs, size: int, overwrite: bool, checkpoint_sha: str) -> None:
+def _check_writable(out: Path, pairs, size: int, overwrite: bool, checkpoint_sha: str,
+                    graphs: list[str]) -> None:
     manifest = read_manifest(out)
     if manifest and manifest["model"]["checkpoint_sha256"] != checkpoint_sha and not overwrite:
         raise ValueError(f"{out} is a bundle of another checkpoint ({manifest['model']['name']}, "
@@ -149,7 +151,7 @@ def _check_writable(out: Path, pairs, size: int, overwrite: bool, checkpoint_sha
                          "model: choose another --out, or --overwrite to start it afresh")
     if overwrite:
         return
-    taken = [name for fmt, precision in pairs for graph in GRAPHS
+    taken = [name for fmt, precision in pairs for graph in graphs
              if (out / (name := artifact_filename(graph, precision, fmt, size))).exists()]
     if taken:
         raise FileExistsError(f"{out} already has {', '.join(taken)}; pass --overwrite to replace "
@@ -175,8 +177,18 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         model["masknet"] = {"checkpoint": masknet_path.name, "sha256": sha256_path(masknet_path),
                             "config": models.masknet.config.to_dict()}
     graphs = [spec for spec in GRAPHS.values() if spec.available(models)]
+    if options.graphs != "all":
+        wanted = [g.strip() for g in options.graphs.split(",") if g.strip()]
+        unknown = [g for g in wanted if g not in GRAPHS]
+        if unknown:
+            raise ValueError(f"unknown graph {', '.join(unknown)}; choose from {', '.join(GRAPHS)}")
+        missing = [g for g in wanted if g not in {s.name for s in graphs}]
+        if missing:
+            raise ValueError(f"cannot export {', '.join(missing)}: no Mask-net weights (--masknet)")
+        graphs = [spec for spec in graphs if spec.name in wanted]
     out = Path(options.out)
-    _check_writable(out, pairs, options.size, options.overwrite, model["checkpoint_sha256"])
+    _check_writable(out, pairs, options.size, options.overwrite, model["checkpoint_sha256"],
+                    [spec.name for spec in graphs])
     out.mkdir(parents=True, exist_ok=True)
     if skipped:
         log(f"skipping {', '.join(skipped)} (not a supported pair)")
@@ -230,6 +242,11 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         new_manifest["identities"] = _write_identities(out, identities)
     elif manifest and "identities" in manifest:
         new_manifest["identities"] = manifest["identities"]
+    detector = _export_detector(options, pairs, model, created, out, log)
+    if detector is not None:
+        new_manifest["detector"] = detector
+    elif manifest and "detector" in manifest:
+        new_manifest["detector"] = manifest["detector"]
     path = write_manifest(out, new_manifest)
     return reports, path
 
@@ -247,6 +264,22 @@ def _masknet_path(options: ExportOptions, log) -> Path | None:
         return shipped
     log(f"no Mask-net weights ({shipped}); exporting hide and reveal only")
     return None
+
+
+def _export_detector(options: ExportOptions, pairs, model: dict, created: str, out: Path,
+                     log) -> dict | None:
+    """MTCNN's graphs for the SDK's photo pipeline, with every ONNX export (they are ONNX only)."""
+    if "onnx" not in {fmt.key for fmt, _ in pairs} or options.graphs != "all":
+        return None
+    from imn_export.export.detector import export_detector
+
+    try:
+        return export_detector(out, {"imn.schema_version": str(SCHEMA_VERSION),
+                                     "imn.model": model["name"], "imn.created": created,
+                                     "imn.exporter": f"imn-export {__version__}"}, log)
+    except ImportError as error:
+        log(f"no face detector in the bundle: {error}")
+        return None
 
 
 def _write_identities(out: Path, identities: np.ndarray) -> dict:

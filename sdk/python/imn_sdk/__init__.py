@@ -1,0 +1,12 @@
+"""IMN's reference gallery SDK: protect and recover whole photos on an exported bundle, with
+ONNX Runtime (or LiteRT) and no PyTorch. ``protect(image, bundle) -> ProtectedImage``,
+``recover(image, bundle) -> RecoveredImage``; every failure is an ``IMNError``."""
+
+from imn_sdk.bundle import Bundle
+from imn_sdk.errors import (BundleMismatch, IMNError, ImageModified, ImageTooLarge, ImageTooSmall,
+                            InvalidImage, NoFaceFound, NotProtected, OutputExists)
+from imn_sdk.pipeline import ProtectedImage, RecoveredImage, protect, recover
+
+__all__ = ["Bundle", "protect", "recover", "ProtectedImage", "RecoveredImage", "IMNError",
+           "InvalidImage", "ImageTooSmall", "ImageTooLarge", "NoFaceFound", "NotProtected",
+           "ImageModified", "BundleMismatch", "OutputExists"]

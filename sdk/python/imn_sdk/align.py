@@ -1,0 +1,98 @@
+"""Five-point similarity alignment between a photo and the Mask-net crop, and the feathered face
+mask used to blend the Mask back. Transforms are 2x3 matrices mapping photo (x, y) to crop
+(x, y); images are ``(H, W, 3)`` uint8."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+# Mean MTCNN landmarks (left eye, right eye, nose, mouth corners) of 200 faces of
+# ../shared/data/faces (the aligned faces Mask-net learned on), as shares of the crop side;
+# measured with this SDK's detector (tests/sdk/test_align.py checks it).
+TEMPLATE = np.array([[96.50, 119.44], [156.95, 119.51], [124.66, 154.50],
+                     [99.18, 182.30], [154.55, 182.60]], np.float64) / 256
+
+# The blended part of the crop: an ellipse over the face, feathered over FEATHER of the side.
+ELLIPSE_CENTRE, ELLIPSE_RADII, FEATHER = (0.49, 0.55), (0.34, 0.44), 0.08
+
+
+def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (Umeyama) mapping points ``src (N, 2)`` onto ``dst (N, 2)``;
+    returns ``(2, 3)``."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    u, sigma, vt = np.linalg.svd(b.T @ a / len(src))
+    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rotation = u @ d @ vt
+    scale = (sigma * np.diag(d)).sum() / a.var(0).sum()
+    matrix = np.empty((2, 3))
+    matrix[:, :2] = scale * rotation
+    matrix[:, 2] = mu_d - matrix[:, :2] @ mu_s
+    return matrix
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    full = np.vstack([matrix, [0, 0, 1]])
+    return np.linalg.inv(full)[:2]
+
+
+def crop_transform(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """Photo -> crop transform placing ``landmarks (5, 2)`` on the template of a ``size`` crop."""
+    return similarity(landmarks, TEMPLATE * size)
+
+
+def _warp(image: np.ndarray, out_to_in: np.ndarray, width: int, height: int,
+          resample=Image.BICUBIC) -> np.ndarray:
+    coefficients = tuple(out_to_in.reshape(-1))
+    mode = "RGB" if image.ndim == 3 else "F"
+    source = Image.fromarray(image if image.ndim == 3 else image.astype(np.float32), mode)
+    return np.asarray(source.transform((width, height), Image.AFFINE, coefficients, resample))
+
+
+def aligned_crop(photo: np.ndarray, to_crop: np.ndarray, size: int) -> np.ndarray:
+    """The ``(size, size, 3)`` crop of ``photo`` under ``to_crop``."""
+    return _warp(photo, invert(to_crop), size, size)
+
+
+def face_alpha(size: int) -> np.ndarray:
+    """``(size, size)`` float32 in [0, 1]: 1 inside the face ellipse, fading out over FEATHER."""
+    ys, xs = (np.mgrid[0:size, 0:size] + 0.5) / size
+    r = np.sqrt(((xs - ELLIPSE_CENTRE[0]) / ELLIPSE_RADII[0]) ** 2
+                + ((ys - ELLIPSE_CENTRE[1]) / ELLIPSE_RADII[1]) ** 2)
+    edge = FEATHER / min(ELLIPSE_RADII)
+    return np.clip((1 + edge / 2 - r) / edge, 0, 1).astype(np.float32)
+
+
+def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
+               limit: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Blend ``crop (S, S, 3)`` into a copy of ``photo`` through the feathered face ellipse.
+
+    ``limit`` (x0, y0, x1, y1) confines the blend (the hidden region): nothing outside changes.
+    Returns the new photo and the bounding box (x0, y0, x1, y1) of the pixels the blend touches.
+    """
+    size = crop.shape[0]
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+    back = invert(to_crop)
+    footprint = corners @ back[:, :2].T + back[:, 2]
+    h, w = photo.shape[:2]
+    x0, y0 = np.maximum(np.floor(footprint.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(footprint.max(0)).astype(int), [w, h])
+    if limit is not None:
+        x0, y0 = max(x0, limit[0]), max(y0, limit[1])
+        x1, y1 = min(x1, limit[2]), min(y1, limit[3])
+    if x1 <= x0 or y1 <= y0:
+        return photo.copy(), (0, 0, 0, 0)
+    # Output pixel (u, v) of the box is photo (x0 + u, y0 + v): shift, then map into the crop.
+    shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
+    box_to_crop = (np.vstack([to_crop, [0, 0, 1]]) @ shift)[:2]
+    face = _warp(crop, box_to_crop, x1 - x0, y1 - y0).astype(np.float32)
+    alpha = _warp(face_alpha(size), box_to_crop, x1 - x0, y1 - y0, Image.BILINEAR)[..., None]
+    out = photo.copy()
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(np.rint(region * (1 - alpha) + face * alpha), 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(alpha[..., 0] > 0)
+    if not len(ys):
+        return photo.copy(), (0, 0, 0, 0)
+    return out, (int(x0 + xs.min()), int(y0 + ys.min()), int(x0 + xs.max() + 1), int(y0 + ys.max() + 1))

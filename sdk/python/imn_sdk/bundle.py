@@ -1,0 +1,145 @@
+"""A bundle written by ``imn-export`` (sdk/spec/bundle.md), opened for the photo pipeline:
+the masknet, hide and reveal artifacts of one target and precision, the detector graphs and the
+identity presets. ONNX Runtime runs the ``.onnx`` artifacts and LiteRT the ``.tflite`` ones; no
+PyTorch anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from imn_sdk.errors import BundleMismatch
+
+PIPELINE_GRAPHS = ("masknet", "hide", "reveal")
+RUNTIME_TARGETS = ("onnx", "tflite")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int) -> Callable:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(session.run(outputs, dict(zip(inputs, arrays))))
+    return run
+
+
+def _tflite_runner(path: Path, inputs: list[str], outputs: list[str], threads: int) -> Callable:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    signature = interpreter.get_signature_runner()
+
+    def run(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        result = signature(**dict(zip(inputs, arrays)))
+        return tuple(result[name] for name in outputs)
+    return run
+
+
+_RUNNERS = {"onnx": _onnx_runner, "tflite": _tflite_runner}
+
+
+@dataclass
+class Artifact:
+    entry: dict
+    run: Callable[..., tuple[np.ndarray, ...]]
+
+
+class Bundle:
+    """Open ``folder``'s artifacts of ``target`` x ``precision`` (NCHW graphs only: ONNX and
+    LiteRT's exports keep the contract's NCHW layout)."""
+
+    def __init__(self, folder: str | Path, target: str = "onnx", precision: str = "fp32",
+                 threads: int = 2):
+        self.folder = Path(folder)
+        manifest_path = self.folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise FileNotFoundError(f"{self.folder} is not an IMN bundle (no manifest.json); "
+                                    "make one with: imn-export --target onnx --out DIR")
+        if target not in RUNTIME_TARGETS:
+            raise ValueError(f"the Python SDK runs {', '.join(RUNTIME_TARGETS)} artifacts, not {target!r}")
+        self.manifest = json.loads(manifest_path.read_text())
+        self.manifest_sha256 = file_sha256(manifest_path)
+        self.target, self.precision = target, precision
+        found = {e["graph"]: e for e in self.manifest["artifacts"]
+                 if e["target"] == target and e["precision"] == precision}
+        missing = [g for g in PIPELINE_GRAPHS if g not in found]
+        if missing:
+            have = sorted({(e["target"], e["precision"]) for e in self.manifest["artifacts"]})
+            raise BundleMismatch(f"{self.folder} has no {', '.join(missing)} artifact for {target} "
+                                 f"{precision}; it has {', '.join(' '.join(p) for p in have)}")
+        if "detector" not in self.manifest or "identities" not in self.manifest:
+            raise BundleMismatch(f"{self.folder} lacks the face detector or the identity presets; "
+                                 "export it with Mask-net and an ONNX target (imn-export --target onnx)")
+        self.artifacts = {}
+        for graph in PIPELINE_GRAPHS:
+            entry = found[graph]
+            self.artifacts[graph] = Artifact(entry, _RUNNERS[target](
+                self.folder / entry["file"], [i["name"] for i in entry["inputs"]],
+                [o["name"] for o in entry["outputs"]], threads))
+        sizes = {self.artifacts[g].entry["size"] for g in PIPELINE_GRAPHS}
+        if len(sizes) != 1:
+            raise BundleMismatch(f"masknet, hide and reveal differ in size ({sorted(sizes)})")
+        self.size = sizes.pop()
+        self.detector = {name: _onnx_runner(self.folder / g["file"], g["inputs"], g["outputs"], threads)
+                         for name, g in self.manifest["detector"]["graphs"].items()}
+        self.identities = np.load(self.folder / self.manifest["identities"]["file"]).astype(np.float32)
+        self.aux_kind = self.manifest["model"]["aux"].get("kind", "zeros")
+        if self.aux_kind != "zeros":
+            raise BundleMismatch(f"aux kind {self.aux_kind!r}: the SDK reveals with aux = 0 only")
+
+    def describe(self) -> dict:
+        """What a protected photo records about the bundle that hid it."""
+        hide, reveal = self.artifacts["hide"].entry, self.artifacts["reveal"].entry
+        return {"checkpoint_sha256": self.manifest["model"]["checkpoint_sha256"],
+                "target": self.target, "precision": self.precision, "tile": self.size,
+                "hide_sha256": hide["sha256"], "reveal_sha256": reveal["sha256"]}
+
+    def check_can_reveal(self, recorded: dict) -> None:
+        """Raise ``BundleMismatch`` unless this bundle's reveal is the partner of ``recorded``'s hide."""
+        mine = self.describe()
+        for key in ("checkpoint_sha256", "tile", "target", "precision"):
+            if recorded.get(key) != mine[key]:
+                raise BundleMismatch(
+                    f"this photo was protected with another bundle ({key}: {recorded.get(key)!r}, "
+                    f"this bundle: {mine[key]!r}); open it with the bundle that protected it")
+
+    def mask_face(self, face: np.ndarray, identity: np.ndarray) -> np.ndarray:
+        """Mask face ``(S, S, 3)`` uint8 of an aligned ``face (S, S, 3)`` uint8, identity ``(D,)``."""
+        (mask,) = self.artifacts["masknet"].run(to_nchw(face), identity[None].astype(np.float32))
+        return from_nchw(mask)
+
+    def hide(self, protected: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Masked tile ``(S, S, 3)`` uint8 (the 8-bit rounding a PNG stores)."""
+        masked, _lost = self.artifacts["hide"].run(to_nchw(protected), to_nchw(mask))
+        return from_nchw(masked)
+
+    def reveal(self, masked: np.ndarray) -> np.ndarray:
+        """Recovered tile ``(S, S, 3)`` uint8 from a masked tile, aux = 0."""
+        x = to_nchw(masked)
+        recovered, _mask = self.artifacts["reveal"].run(x, np.zeros_like(x))
+        return from_nchw(recovered)
+
+
+def to_nchw(image: np.ndarray) -> np.ndarray:
+    return (image.astype(np.float32) / 255).transpose(2, 0, 1)[None].copy()
+
+
+def from_nchw(tensor: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(tensor[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)

@@ -1,0 +1,85 @@
+"""The ``imn`` PNG text chunk: what a protected photo records so it can be recovered, and a
+digest of the masked pixels so later damage is detected before anything is revealed.
+
+The reader is the one place untrusted bytes enter: it accepts exactly the schema below and raises
+``InvalidMetadata`` for anything else (fuzzed in tests/sdk/test_metadata.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from imn_sdk.errors import IMNError, NotProtected
+
+CHUNK_KEY = "imn"
+FORMAT_VERSION = 1
+MAX_CHUNK_CHARS = 1 << 20
+
+
+class InvalidMetadata(IMNError):
+    """The ``imn`` chunk is present but malformed."""
+
+
+def pixel_digest(rgb: np.ndarray, regions: list[dict]) -> str:
+    """sha256 over each region's geometry and its ``(h, w, 3)`` uint8 pixels, in order."""
+    digest = hashlib.sha256()
+    for r in regions:
+        digest.update(f"{r['x']},{r['y']},{r['width']},{r['height']};".encode())
+        digest.update(np.ascontiguousarray(rgb[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]]).tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def dump_record(record: dict) -> str:
+    return json.dumps(record, separators=(",", ":"), sort_keys=True)
+
+
+def _int(value, name: str, low: int = 0, high: int = 1 << 20) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidMetadata(f"imn metadata: {name} must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
+def parse_record(text_chunks: dict[str, str]) -> dict:
+    """The validated record from a PNG's text chunks; ``NotProtected`` when there is none."""
+    if CHUNK_KEY not in text_chunks:
+        raise NotProtected("no IMN metadata in this image: it was not protected by IMN, or an app "
+                           "stripped the metadata when saving it (nothing can be recovered)")
+    raw = text_chunks[CHUNK_KEY]
+    if not isinstance(raw, str) or len(raw) > MAX_CHUNK_CHARS:
+        raise InvalidMetadata("imn metadata: not text, or larger than 1 MB")
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise InvalidMetadata(f"imn metadata is not valid JSON ({error})") from None
+    if not isinstance(record, dict):
+        raise InvalidMetadata("imn metadata: expected a JSON object")
+    version = record.get("format")
+    if version != FORMAT_VERSION:
+        raise InvalidMetadata(f"imn metadata format {version!r}; this SDK reads format {FORMAT_VERSION}")
+    size = record.get("size")
+    if not isinstance(size, list) or len(size) != 2:
+        raise InvalidMetadata("imn metadata: size must be [width, height]")
+    width, height = (_int(v, "size", 1) for v in size)
+    bundle = record.get("bundle")
+    if not isinstance(bundle, dict) or not all(isinstance(bundle.get(k), str) for k in
+                                               ("checkpoint_sha256", "target", "precision")):
+        raise InvalidMetadata("imn metadata: bundle must name checkpoint_sha256, target, precision")
+    tile = _int(bundle.get("tile"), "bundle.tile", 2)
+    regions = record.get("regions")
+    if not isinstance(regions, list) or not 1 <= len(regions) <= 4096:
+        raise InvalidMetadata("imn metadata: regions must be a non-empty list")
+    for r in regions:
+        if not isinstance(r, dict):
+            raise InvalidMetadata("imn metadata: each region must be an object")
+        x, y = _int(r.get("x"), "region.x"), _int(r.get("y"), "region.y")
+        w, h = _int(r.get("width"), "region.width", tile), _int(r.get("height"), "region.height", tile)
+        if w % tile or h % tile or x + w > width or y + h > height:
+            raise InvalidMetadata(f"imn metadata: region {r} is not whole tiles inside the image")
+    digest = record.get("digest")
+    if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
+        raise InvalidMetadata("imn metadata: digest must be 'sha256:' + 64 hex digits")
+    if not isinstance(record.get("keyed", False), bool):
+        raise InvalidMetadata("imn metadata: keyed must be true or false")
+    return record

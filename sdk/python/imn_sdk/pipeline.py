@@ -1,0 +1,183 @@
+"""protect and recover whole photos on a bundle: the executable spec the iOS and Android SDKs
+follow step by step (sdk/spec/photo.md).
+
+protect: detect faces and landmarks -> align each face to the Mask-net crop -> Mask face from an
+identity preset -> blend it back through a feathered ellipse -> hide each region's original
+pixels in the blended pixels, tile by tile at native resolution -> 8-bit PNG with the ``imn``
+chunk. recover: read the chunk -> check the digest and the bundle -> reveal each tile.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from imn_sdk import align, metadata, tiles
+from imn_sdk.bundle import Bundle
+from imn_sdk.detect import Face, detect_faces
+from imn_sdk.errors import ImageModified, InvalidImage, NoFaceFound
+from imn_sdk.photo_io import Photo, read_photo, write_png
+
+MIN_FACE_PIXELS = 40      # narrower faces are left alone (and reported): too small to matter
+DETECT_MAX_SIDE = 1280    # detection runs on a copy no larger than this; hiding on the full photo
+
+Progress = Callable[[str], None] | None
+
+
+@dataclass
+class ProtectedImage:
+    """A protected photo, ready to save: ``rgb`` (H, W, 3) uint8, the kept ``alpha`` and the
+    ``record`` written into the PNG's ``imn`` chunk."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    record: dict
+    faces: list[Face]
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        return write_png(path, self.rgb, self.alpha, {metadata.CHUNK_KEY: metadata.dump_record(self.record)},
+                         overwrite)
+
+
+def _as_photo(image) -> Photo:
+    if isinstance(image, Photo):
+        return image
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise InvalidImage(f"expected an (H, W, 3) uint8 RGB array, got {image.dtype} {image.shape}")
+        return Photo(image)
+    return read_photo(image)
+
+
+def find_faces(bundle: Bundle, rgb: np.ndarray) -> list[Face]:
+    """Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    small = rgb if scale == 1.0 else np.asarray(
+        Image.fromarray(rgb).resize((round(w * scale), round(h * scale)), Image.BOX))
+    found = detect_faces(small, bundle.detector, min_face=max(20.0, MIN_FACE_PIXELS * scale))
+    return [Face(tuple(v / scale for v in f.box), f.score, f.landmarks / scale) for f in found]
+
+
+def _blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, float]:
+    """Photo-space bounds of the feathered ellipse (where the blend can touch)."""
+    t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    grow = 1 + align.FEATHER / min(align.ELLIPSE_RADII)
+    points = np.stack([align.ELLIPSE_CENTRE[0] + grow * align.ELLIPSE_RADII[0] * np.cos(t),
+                       align.ELLIPSE_CENTRE[1] + grow * align.ELLIPSE_RADII[1] * np.sin(t)], 1) * size
+    back = align.invert(to_crop)
+    mapped = points @ back[:, :2].T + back[:, 2]
+    return (*np.floor(mapped.min(0)), *np.ceil(mapped.max(0)))
+
+
+def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
+            progress: Progress = None) -> ProtectedImage:
+    """Put a Mask on every face of ``image`` (a path, encoded bytes, a ``Photo`` or an
+    ``(H, W, 3)`` uint8 array) and hide the original faces in it.
+
+    ``identity``: a preset index, an identity vector ``(D,)``, or None (face i gets preset i).
+    Raises ``NoFaceFound`` when there is nothing to protect.
+    """
+    photo = _as_photo(image)
+    rgb, size = photo.rgb, bundle.size
+    h, w = rgb.shape[:2]
+    tiles.snap((0, 0, 1, 1), w, h, size)  # ImageTooSmall before any work
+    say = progress or (lambda _: None)
+    say("detect")
+    faces = find_faces(bundle, rgb)
+    skipped = [f"face at ({f.box[0]:.0f}, {f.box[1]:.0f}) is {f.width:.0f} px wide, below "
+               f"{MIN_FACE_PIXELS} px" for f in faces if f.width < MIN_FACE_PIXELS]
+    faces = [f for f in faces if f.width >= MIN_FACE_PIXELS]
+    if not faces:
+        raise NoFaceFound("no face to protect in this photo" + (f" ({'; '.join(skipped)})" if skipped else ""))
+
+    transforms = [align.crop_transform(f.landmarks, size) for f in faces]
+    regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size)
+    blended, face_records = rgb.copy(), []
+    for i, (face, to_crop) in enumerate(zip(faces, transforms)):
+        say(f"mask face {i + 1}/{len(faces)}")
+        vector, preset = _identity(bundle, identity, i)
+        crop = align.aligned_crop(rgb, to_crop, size)
+        mask = bundle.mask_face(crop, vector)
+        centre = face.landmarks.mean(0)
+        region = next(r for r in regions if r[0] <= centre[0] < r[2] and r[1] <= centre[1] < r[3])
+        blended, _ = align.paste_back(blended, mask, to_crop, limit=region)
+        face_records.append({"box": [round(v, 1) for v in face.box], "score": round(face.score, 4),
+                             "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
+
+    out = rgb.copy()
+    for k, region in enumerate(regions):
+        say(f"hide region {k + 1}/{len(regions)}")
+        for x, y in tiles.tile_origins(region, size):
+            out[y:y + size, x:x + size] = bundle.hide(rgb[y:y + size, x:x + size],
+                                                      blended[y:y + size, x:x + size])
+    region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
+    record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
+              "regions": region_records, "faces": face_records, "keyed": False,
+              "digest": metadata.pixel_digest(out, region_records)}
+    return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes)
+
+
+def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | None]:
+    presets = bundle.identities
+    if identity is None:
+        return presets[index % len(presets)], index % len(presets)
+    if isinstance(identity, (int, np.integer)):
+        if not 0 <= identity < len(presets):
+            raise ValueError(f"identity preset {identity} does not exist; the bundle has 0..{len(presets) - 1}")
+        return presets[identity], int(identity)
+    vector = np.asarray(identity, np.float32).reshape(-1)
+    if vector.shape != presets.shape[1:]:
+        raise ValueError(f"an identity vector has {presets.shape[1]} values, got {vector.shape[0]}")
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(norm) or norm == 0:
+        raise ValueError("the identity vector is zero or not finite")
+    return vector / norm, None
+
+
+@dataclass
+class RecoveredImage:
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    record: dict
+
+    def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
+        return write_png(path, self.rgb, self.alpha, {}, overwrite)
+
+
+def recover(image, bundle: Bundle, force: bool = False, progress: Progress = None) -> RecoveredImage:
+    """Put the Mask off: the original photo from a protected PNG (path or bytes or ``Photo``).
+
+    Raises ``NotProtected`` without IMN metadata, ``ImageModified`` when the pixels changed since
+    protection (re-encoded, resized, edited; ``force=True`` tries anyway where the size still
+    fits) and ``BundleMismatch`` for the wrong bundle.
+    """
+    photo = image if isinstance(image, Photo) else read_photo(image)
+    if photo.format and photo.format != "PNG" and metadata.CHUNK_KEY not in photo.text:
+        raise ImageModified(f"this is a {photo.format} file: a protected photo is a PNG, and "
+                            "re-encoding it (as JPEG, say) destroys the hidden face")
+    record = metadata.parse_record(photo.text)
+    bundle.check_can_reveal(record["bundle"])
+    rgb, (w, h) = photo.rgb, record["size"]
+    if rgb.shape[1] != w or rgb.shape[0] != h:
+        raise ImageModified(f"the photo is {rgb.shape[1]}x{rgb.shape[0]} but was protected at {w}x{h}: "
+                            "it was resized or cropped, and the hidden faces cannot be recovered")
+    if metadata.pixel_digest(rgb, record["regions"]) != record["digest"] and not force:
+        raise ImageModified("the masked pixels changed after protection (re-encoded, filtered or "
+                            "edited), so the recovered faces would be damaged; force=True "
+                            "(--force) tries anyway")
+    size, out = bundle.size, rgb.copy()
+    for k, r in enumerate(record["regions"]):
+        (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
+        box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
+        for x, y in tiles.tile_origins(box, size):
+            out[y:y + size, x:x + size] = bundle.reveal(rgb[y:y + size, x:x + size])
+    return RecoveredImage(out, photo.alpha, record)
