@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from imn_export.device import DEVICE_CHOICES, resolve_device
+from imn_export.cli.photos import add_photo_commands
 from imn_export.nn.auxiliary import AUX_KINDS
 
 
@@ -515,15 +516,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figure-count", type=_positive_int, default=6)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_eval_privacy)
+
+    add_photo_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from imn_sdk.errors import IMNError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError) as error:
+    except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError, IMNError) as error:
         print(f"imn {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
