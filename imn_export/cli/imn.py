@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from imn_export.device import DEVICE_CHOICES, resolve_device
-from imn_export.cli.photos import add_photo_commands
+from imn_export.cli.photos import add_photo_commands, add_photo_eval_commands
 from imn_export.nn.auxiliary import AUX_KINDS
 
 
@@ -518,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval_privacy)
 
     add_photo_commands(sub)
+    add_photo_eval_commands(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ chunk. recover: read the chunk -> check the digest and the bundle -> reveal each
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -39,10 +40,14 @@ class ProtectedImage:
     faces: list[Face]
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: detect, mask, hide, write
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        return write_png(path, self.rgb, self.alpha, {metadata.CHUNK_KEY: metadata.dump_record(self.record)},
-                         overwrite)
+        start = time.perf_counter()
+        out = write_png(path, self.rgb, self.alpha, {metadata.CHUNK_KEY: metadata.dump_record(self.record)},
+                        overwrite)
+        self.seconds["write"] = time.perf_counter() - start
+        return out
 
 
 def _as_photo(image) -> Photo:
@@ -86,13 +91,23 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     ``identity``: a preset index, an identity vector ``(D,)``, or None (face i gets preset i).
     Raises ``NoFaceFound`` when there is nothing to protect.
     """
+    read_start = time.perf_counter()
     photo = _as_photo(image)
     rgb, size = photo.rgb, bundle.size
     h, w = rgb.shape[:2]
     tiles.snap((0, 0, 1, 1), w, h, size)  # ImageTooSmall before any work
     say = progress or (lambda _: None)
     say("detect")
+    clock = [time.perf_counter()]
+    seconds = {"read": clock[0] - read_start}
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        seconds[stage] = seconds.get(stage, 0.0) + now - clock[0]
+        clock[0] = now
+
     faces = find_faces(bundle, rgb)
+    lap("detect")
     skipped = [f"face at ({f.box[0]:.0f}, {f.box[1]:.0f}) is {f.width:.0f} px wide, below "
                f"{MIN_FACE_PIXELS} px" for f in faces if f.width < MIN_FACE_PIXELS]
     faces = [f for f in faces if f.width >= MIN_FACE_PIXELS]
@@ -112,6 +127,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         blended, _ = align.paste_back(blended, mask, to_crop, limit=region)
         face_records.append({"box": [round(v, 1) for v in face.box], "score": round(face.score, 4),
                              "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
+    lap("mask")
 
     out = rgb.copy()
     for k, region in enumerate(regions):
@@ -123,7 +139,8 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
               "regions": region_records, "faces": face_records, "keyed": False,
               "digest": metadata.pixel_digest(out, region_records)}
-    return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes)
+    lap("hide")
+    return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes, seconds)
 
 
 def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | None]:
@@ -148,9 +165,13 @@ class RecoveredImage:
     rgb: np.ndarray
     alpha: np.ndarray | None
     record: dict
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, reveal, write
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        return write_png(path, self.rgb, self.alpha, {}, overwrite)
+        start = time.perf_counter()
+        out = write_png(path, self.rgb, self.alpha, {}, overwrite)
+        self.seconds["write"] = time.perf_counter() - start
+        return out
 
 
 def recover(image, bundle: Bundle, force: bool = False, progress: Progress = None) -> RecoveredImage:
@@ -160,7 +181,9 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
     protection (re-encoded, resized, edited; ``force=True`` tries anyway where the size still
     fits) and ``BundleMismatch`` for the wrong bundle.
     """
+    start = time.perf_counter()
     photo = image if isinstance(image, Photo) else read_photo(image)
+    read_seconds = time.perf_counter() - start
     if photo.format and photo.format != "PNG" and metadata.CHUNK_KEY not in photo.text:
         raise ImageModified(f"this is a {photo.format} file: a protected photo is a PNG, and "
                             "re-encoding it (as JPEG, say) destroys the hidden face")
@@ -175,9 +198,11 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                             "edited), so the recovered faces would be damaged; force=True "
                             "(--force) tries anyway")
     size, out = bundle.size, rgb.copy()
+    start = time.perf_counter()
     for k, r in enumerate(record["regions"]):
         (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
         box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
         for x, y in tiles.tile_origins(box, size):
             out[y:y + size, x:x + size] = bundle.reveal(rgb[y:y + size, x:x + size])
-    return RecoveredImage(out, photo.alpha, record)
+    return RecoveredImage(out, photo.alpha, record,
+                          {"read": read_seconds, "reveal": time.perf_counter() - start})

@@ -1,0 +1,75 @@
+"""``imn bench-photo``: protect and recover a 12 MP photo with one and with five faces, split by
+stage, with peak memory. Each case runs in a fresh process so its peak resident memory is its
+own (``ru_maxrss``), next to the resident memory right after the bundle is loaded."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+PHOTO_SIZE = (4000, 3000)  # 12 MP
+FACE_SIDE = 640            # a face as a phone camera takes it at arm's length
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _case(args) -> dict:
+    bundle_dir, face_paths, threads, repeats, seed = args
+    from imn_export.photo_eval import background, build_scene
+    from imn_sdk import Bundle, protect, recover
+
+    bundle = Bundle(bundle_dir, threads=threads)
+    loaded = _rss_mb()
+    faces = [np.asarray(Image.open(p).convert("RGB").resize((FACE_SIDE, FACE_SIDE), Image.BICUBIC))
+             for p in face_paths]
+    scene, _ = build_scene(faces, background(seed), PHOTO_SIZE, np.random.default_rng(seed))
+    protect_runs, recover_runs = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "photo.png"
+        Image.fromarray(scene).save(source, compress_level=1)
+        for i in range(repeats):
+            result = protect(source, bundle)
+            result.save(Path(tmp) / "masked.png", overwrite=True)
+            protect_runs.append(dict(result.seconds))
+            back = recover(Path(tmp) / "masked.png", bundle)
+            back.save(Path(tmp) / "recovered.png", overwrite=True)
+            recover_runs.append(dict(back.seconds))
+    median = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0]}  # noqa: E731
+    p, r = median(protect_runs), median(recover_runs)
+    tiles = sum(x["width"] * x["height"] for x in result.record["regions"]) // bundle.size ** 2
+    return {"faces": len(face_paths), "found": len(result.faces), "tiles": tiles,
+            "protect_s": p, "protect_total_s": sum(p.values()),
+            "recover_s": r, "recover_total_s": sum(r.values()),
+            "rss_after_load_mb": loaded, "peak_rss_mb": _rss_mb()}
+
+
+def run_photo_bench(bundle_dir: str, face_paths: list[Path], threads: int = 2, repeats: int = 3) -> list[dict]:
+    context = multiprocessing.get_context("spawn")
+    results = []
+    for count in (1, 5):
+        with context.Pool(1) as pool:
+            results.append(pool.apply(_case, ((str(bundle_dir), [str(p) for p in face_paths[:count]],
+                                               threads, repeats, count),)))
+    return results
+
+
+def format_photo_bench(results: list[dict]) -> str:
+    stages = ("read", "detect", "mask", "hide", "write")
+    lines = [f"{'faces':>5} {'found':>5} {'tiles':>5} | protect s: " + " ".join(f"{s:>6}" for s in stages)
+             + f" {'total':>6} | recover s: {'read':>6} {'reveal':>6} {'write':>6} {'total':>6} | "
+             f"RSS MB load / peak"]
+    for r in results:
+        p, q = r["protect_s"], r["recover_s"]
+        lines.append(f"{r['faces']:>5} {r['found']:>5} {r['tiles']:>5} |            "
+                     + " ".join(f"{p.get(s, 0):6.2f}" for s in stages) + f" {r['protect_total_s']:6.2f} |"
+                     f"            {q['read']:6.2f} {q['reveal']:6.2f} {q['write']:6.2f} "
+                     f"{r['recover_total_s']:6.2f} | {r['rss_after_load_mb']:.0f} / {r['peak_rss_mb']:.0f}")
+    return "\n".join(lines)

@@ -1,0 +1,49 @@
+"""The reference SDK reproduces the golden vectors under sdk/golden/ that the Swift and Kotlin
+test suites are written against (regenerate: python -m imn_sdk.golden BUNDLE sdk/golden)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imn_sdk.golden import TOLERANCE, make_golden
+
+GOLDEN = Path(__file__).resolve().parents[2] / "sdk" / "golden"
+
+
+def _compare(expected, got, tolerance: float, where: str):
+    if isinstance(expected, dict):
+        assert set(expected) == set(got), where
+        for key in expected:
+            _compare(expected[key], got[key], tolerance, f"{where}.{key}")
+    elif isinstance(expected, str):
+        assert expected == got, where
+    elif isinstance(expected, list) and any(isinstance(e, (list, dict)) for e in expected):
+        assert len(expected) == len(got), where
+        for i, (e, g) in enumerate(zip(expected, got)):
+            _compare(e, g, tolerance, f"{where}[{i}]")
+    else:
+        np.testing.assert_allclose(np.asarray(got, float), np.asarray(expected, float),
+                                   atol=tolerance, rtol=0, err_msg=where)
+
+
+@pytest.fixture(scope="module")
+def computed(bundle):
+    return make_golden(bundle.detector, GOLDEN)
+
+
+@pytest.mark.parametrize("name", ["detector", "geometry", "photo"])
+def test_golden_vectors_reproduce(computed, name):
+    expected = json.loads((GOLDEN / f"{name}.json").read_text())
+    got = computed[name]
+    cases = expected.items() if name != "photo" else [("photo", expected)]
+    for case, value in cases:
+        mine = got[case] if name != "photo" else got
+        tolerance = TOLERANCE[value["tolerance"]] if isinstance(value, dict) and "tolerance" in value else 0.0
+        _compare(value, mine, tolerance, f"{name}.{case}")
+
+
+def test_photo_case_finds_the_face():
+    expected = json.loads((GOLDEN / "photo.json").read_text())
+    assert len(expected["faces"]) == 1 and expected["regions_64"]
