@@ -66,6 +66,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="use only the first N training images (smoke tests)")
     p.add_argument("--init-from", default=None,
                    help="fine-tune: start from these weights (same architecture), new optimizer")
+    p.add_argument("--key-piece", type=int, default=0,
+                   help="keyed training (issue #6): scramble each protected face in pieces of "
+                        "this many pixels with a fresh random key per sample (0 = keyless)")
     p.add_argument("--masknet", nargs="?", const="", default=None, metavar="WEIGHTS",
                    help="Mask faces from Mask-net with random identity presets (the paper's "
                         "pipeline) instead of other faces; default weights models/imn-masknet.pt")
@@ -87,7 +90,7 @@ def _train_config(args: argparse.Namespace, out: str):
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
-        progress=not args.no_progress)
+        key_piece=getattr(args, "key_piece", 0), progress=not args.no_progress)
 
 
 def cmd_train_inn(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ class TrainConfig:
     qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
     masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
     presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
+    key_piece: int = 0  # > 0: keyed training, protected faces scrambled in pieces this size
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -147,6 +148,18 @@ def _mask_source(config: TrainConfig, device: torch.device):
     return MaskNetMask(load_masknet(config.masknet or None, device), torch.from_numpy(presets).to(device))
 
 
+def scramble_batch(faces: torch.Tensor, piece: int, rng: np.random.Generator) -> torch.Tensor:
+    """Each face ``(B, 3, h, w)`` scrambled with a fresh random key (imn_sdk.keys): the network
+    learns to hide any key's scramble."""
+    from imn_sdk.keys import random_scramble, scramble
+
+    count = (faces.shape[-2] // piece) * (faces.shape[-1] // piece)
+    out = []
+    for face in faces.permute(0, 2, 3, 1).cpu().numpy():
+        out.append(scramble(face, *random_scramble(count, rng), piece=piece))
+    return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).contiguous().to(faces.device)
+
+
 def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     """Train (or resume) a hiding network; writes ``last.pt`` and ``metrics.jsonl`` under ``out``.
 
@@ -188,6 +201,9 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
 
     generator = torch.Generator(device=device)
     generator.manual_seed(config.seed)
+    if config.key_piece and config.patch % config.key_piece:
+        raise ValueError(f"--key-piece {config.key_piece} must divide --patch {config.patch}")
+    key_rng = np.random.default_rng(config.seed + 1)
     sampler = PairSampler(faces, config.batch, config.patch, device, generator,
                           mask_source=_mask_source(config, device), jitter=config.jitter)
     net = HidingNetwork(config.hiding).to(device).train()
@@ -243,6 +259,8 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
             protected, mask = sampler.sample()
+            if config.key_piece:
+                protected = scramble_batch(protected, config.key_piece, key_rng)
             terms = imn_step(net, protected, mask, config, generator)
             loss = total_loss(terms, config.weights)
             optimizer.zero_grad(set_to_none=True)

@@ -80,6 +80,18 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     digest = record.get("digest")
     if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
         raise InvalidMetadata("imn metadata: digest must be 'sha256:' + 64 hex digits")
-    if not isinstance(record.get("keyed", False), bool):
+    keyed = record.get("keyed", False)
+    if not isinstance(keyed, bool):
         raise InvalidMetadata("imn metadata: keyed must be true or false")
+    if keyed:
+        key = record.get("key")
+        if not isinstance(key, dict) or key.get("kind") not in ("key", "passphrase"):
+            raise InvalidMetadata("imn metadata: a keyed photo needs a key entry of kind key or passphrase")
+        for name in ("salt", "check"):
+            value = key.get(name)
+            if not isinstance(value, str) or len(value) != 32 or not all(c in "0123456789abcdef" for c in value):
+                raise InvalidMetadata(f"imn metadata: key.{name} must be 32 lowercase hex digits")
+        piece = _int(key.get("piece"), "key.piece", 2)
+        if tile % piece:
+            raise InvalidMetadata(f"imn metadata: key.piece {piece} does not divide the tile {tile}")
     return record

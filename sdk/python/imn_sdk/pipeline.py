@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from imn_sdk import align, metadata, tiles
+from imn_sdk import align, keys, metadata, tiles
 from imn_sdk.bundle import Bundle
 from imn_sdk.detect import Face, detect_faces
 from imn_sdk.errors import ImageModified, InvalidImage, NoFaceFound
@@ -84,12 +84,14 @@ def _blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, flo
 
 
 def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
-            progress: Progress = None) -> ProtectedImage:
+            progress: Progress = None, secret: keys.Secret | None = None) -> ProtectedImage:
     """Put a Mask on every face of ``image`` (a path, encoded bytes, a ``Photo`` or an
     ``(H, W, 3)`` uint8 array) and hide the original faces in it.
 
     ``identity``: a preset index, an identity vector ``(D,)``, or None (face i gets preset i).
-    Raises ``NoFaceFound`` when there is nothing to protect.
+    ``secret``: a ``keys.Secret`` (256-bit key or passphrase) so that only its holder can recover
+    the faces; None = keyless (anyone with the bundle can). Raises ``NoFaceFound`` when there is
+    nothing to protect.
     """
     read_start = time.perf_counter()
     photo = _as_photo(image)
@@ -129,18 +131,27 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
                              "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
     lap("mask")
 
+    key_record, photo_key = keys.new_key_record(secret) if secret else (None, None)
     out = rgb.copy()
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
         for x, y in tiles.tile_origins(region, size):
-            out[y:y + size, x:x + size] = bundle.hide(rgb[y:y + size, x:x + size],
-                                                      blended[y:y + size, x:x + size])
+            original = rgb[y:y + size, x:x + size]
+            if photo_key is not None:
+                original = keys.scramble(original, *_tile_scramble(photo_key, k, x, y, size))
+            out[y:y + size, x:x + size] = bundle.hide(original, blended[y:y + size, x:x + size])
     region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
-              "regions": region_records, "faces": face_records, "keyed": False,
+              "regions": region_records, "faces": face_records, "keyed": secret is not None,
               "digest": metadata.pixel_digest(out, region_records)}
+    if key_record:
+        record["key"] = key_record
     lap("hide")
     return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes, seconds)
+
+
+def _tile_scramble(photo_key: bytes, region: int, x: int, y: int, size: int):
+    return keys.tile_scramble(photo_key, region, x, y, (size // keys.PIECE) ** 2)
 
 
 def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | None]:
@@ -174,12 +185,15 @@ class RecoveredImage:
         return out
 
 
-def recover(image, bundle: Bundle, force: bool = False, progress: Progress = None) -> RecoveredImage:
+def recover(image, bundle: Bundle, force: bool = False, progress: Progress = None,
+            secret: keys.Secret | None = None) -> RecoveredImage:
     """Put the Mask off: the original photo from a protected PNG (path or bytes or ``Photo``).
 
     Raises ``NotProtected`` without IMN metadata, ``ImageModified`` when the pixels changed since
     protection (re-encoded, resized, edited; ``force=True`` tries anyway where the size still
-    fits) and ``BundleMismatch`` for the wrong bundle.
+    fits), ``BundleMismatch`` for the wrong bundle, and for a keyed photo ``KeyRequired``
+    without ``secret`` or ``WrongKey`` when the secret's check value disagrees (before any
+    pixel is revealed).
     """
     start = time.perf_counter()
     photo = image if isinstance(image, Photo) else read_photo(image)
@@ -197,12 +211,16 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         raise ImageModified("the masked pixels changed after protection (re-encoded, filtered or "
                             "edited), so the recovered faces would be damaged; force=True "
                             "(--force) tries anyway")
+    photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
     size, out = bundle.size, rgb.copy()
     start = time.perf_counter()
     for k, r in enumerate(record["regions"]):
         (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
         box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
         for x, y in tiles.tile_origins(box, size):
-            out[y:y + size, x:x + size] = bundle.reveal(rgb[y:y + size, x:x + size])
+            revealed = bundle.reveal(rgb[y:y + size, x:x + size])
+            if photo_key is not None:
+                revealed = keys.unscramble(revealed, *_tile_scramble(photo_key, k, x, y, size))
+            out[y:y + size, x:x + size] = revealed
     return RecoveredImage(out, photo.alpha, record,
                           {"read": read_seconds, "reveal": time.perf_counter() - start})
