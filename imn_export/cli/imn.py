@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from imn_export.device import DEVICE_CHOICES, resolve_device
+from imn_export.cli.keys import add_key_commands
 from imn_export.cli.photos import add_photo_commands, add_photo_eval_commands
 from imn_export.nn.auxiliary import AUX_KINDS
 
@@ -522,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_photo_commands(sub)
     add_photo_eval_commands(sub)
+    add_key_commands(sub)
     return parser
 
 

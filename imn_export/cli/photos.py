@@ -64,6 +64,24 @@ def _run(args, work, suffix: str, default_dir: str) -> int:
     return 1 if failed else 0
 
 
+def _secret(args):
+    """The key file or passphrase given, or None (keyless)."""
+    import getpass
+    import os
+
+    from imn_sdk import Secret, read_key_file
+
+    if args.key_file and args.passphrase:
+        raise ValueError("give --key-file or --passphrase, not both")
+    if args.key_file:
+        return Secret(key=read_key_file(args.key_file))
+    if args.passphrase:
+        # Never on the command line, where other users and the shell history see it.
+        phrase = os.environ.get("IMN_PASSPHRASE") or getpass.getpass("passphrase: ")
+        return Secret(passphrase=phrase)
+    return None
+
+
 def cmd_protect(args) -> int:
     import numpy as np
 
@@ -72,13 +90,18 @@ def cmd_protect(args) -> int:
     identity = args.identity
     if identity is not None:
         identity = int(identity) if identity.isdigit() else np.load(identity)
+    secret = _secret(args)
+    if secret is None:
+        print("keyless: anyone with an IMN bundle can recover these faces (use --key-file to "
+              "restrict recovery to key holders; make a key with imn keygen)", file=sys.stderr)
 
     def work(source: Path, target: Path, bundle) -> str:
-        result = protect(source, bundle, identity=identity)
+        result = protect(source, bundle, identity=identity, secret=secret)
         result.save(target, overwrite=args.overwrite)
         notes = result.notes + result.skipped
         tiles = sum(r["width"] * r["height"] for r in result.record["regions"]) // bundle.size ** 2
         return (f"{len(result.faces)} face(s) masked, {tiles} tile(s) hidden"
+                + (" with the key" if secret else " (keyless)")
                 + (f" ({'; '.join(notes)})" if notes else ""))
     return _run(args, work, ".imn.png", "protected")
 
@@ -86,8 +109,10 @@ def cmd_protect(args) -> int:
 def cmd_recover(args) -> int:
     from imn_sdk import recover
 
+    secret = _secret(args)
+
     def work(source: Path, target: Path, bundle) -> str:
-        result = recover(source, bundle, force=args.force)
+        result = recover(source, bundle, force=args.force, secret=secret)
         result.save(target, overwrite=args.overwrite)
         return f"{len(result.record['regions'])} region(s) recovered"
     return _run(args, work, ".recovered.png", "recovered")
@@ -101,7 +126,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", default="fp32", choices=("fp32", "int8"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--key-file", default=None,
+                   help="keyed mode: the 256-bit key from imn keygen (only its holder can recover)")
+    p.add_argument("--passphrase", action="store_true",
+                   help="keyed mode with a passphrase, read from $IMN_PASSPHRASE or the terminal "
+                        "(stretched with scrypt, salted per photo)")
     p.add_argument("--no-progress", action="store_true")
+
+
+def cmd_keygen(args) -> int:
+    from imn_sdk import generate_key, write_key_file
+
+    path = write_key_file(args.out, generate_key(), overwrite=args.overwrite)
+    print(f"wrote {path} (256-bit key, readable by you only). Keep a copy: photos protected "
+          "with it cannot be recovered without it.")
+    return 0
 
 
 def add_photo_commands(sub) -> None:
@@ -125,6 +164,13 @@ def add_photo_commands(sub) -> None:
                    help="try even though the pixels changed after protection (results degrade)")
     _common(p)
     p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser("keygen", help="make a 256-bit key file for keyed protect/recover",
+                       description="Write a new random 256-bit key (Python's secrets module) to OUT, "
+                       "mode 0600. Never replaces an existing key file without --overwrite.")
+    p.add_argument("out", help="key file to write, e.g. ~/.imn/key")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_keygen)
 
 
 def cmd_eval_photos(args) -> int:

@@ -46,3 +46,19 @@ def test_missing_bundle_says_how_to_make_one(tmp_path, capsys):
     Image.fromarray(np.zeros((300, 300, 3), np.uint8)).save(source)
     assert main(["protect", str(source), "--bundle", str(tmp_path / "nope")]) == 2
     assert "imn-export" in capsys.readouterr().err
+
+
+def test_keygen_then_keyed_protect_and_recover(bundle_dir, astronaut, tmp_path, capsys):
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    assert main(["keygen", str(key)]) == 2 and "never replaced" in capsys.readouterr().err
+    source = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(source)
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--key-file", str(key)]) == 0
+    assert "with the key" in capsys.readouterr().out
+    masked = tmp_path / "a.imn.png"
+    assert main(["recover", str(masked), "--bundle", str(bundle_dir)]) == 1
+    assert "--key-file" in capsys.readouterr().err
+    assert not (tmp_path / "a.recovered.png").exists()
+    assert main(["recover", str(masked), "--bundle", str(bundle_dir), "--key-file", str(key)]) == 0
+    assert (tmp_path / "a.recovered.png").exists()

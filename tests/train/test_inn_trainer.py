@@ -77,3 +77,18 @@ def test_checkpoint_loading_refuses_pickled_code(tmp_path):
     with pytest.raises(ValueError, match="not a readable"):
         (tmp_path / "junk.pt").write_bytes(pickle.dumps("junk")[:5])
         load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_keyed_training_scrambles_each_face_with_its_own_key(tiny_faces, tmp_path):
+    import numpy as np
+
+    from imn_export.train.inn_trainer import scramble_batch
+    faces = torch.rand(3, 3, 16, 16)
+    scrambled = scramble_batch(faces, 8, np.random.default_rng(0))
+    assert scrambled.shape == faces.shape
+    # Same pixels, other places: a permutation of 8x8 pieces (each maybe turned).
+    assert torch.allclose(scrambled.flatten(1).sort(1).values, faces.flatten(1).sort(1).values)
+    train_inn(_config(tiny_faces, tmp_path / "keyed", steps=4, key_piece=8))
+    assert load_checkpoint(tmp_path / "keyed" / "last.pt")["config"]["key_piece"] == 8
+    with pytest.raises(ValueError, match="must divide"):
+        train_inn(_config(tiny_faces, tmp_path / "bad", steps=4, key_piece=12))
