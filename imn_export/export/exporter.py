@@ -167,7 +167,9 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
     checkpoint = Path(meta["path"])
     model = {"name": checkpoint.stem, "checkpoint": checkpoint.name,
              "checkpoint_sha256": sha256_path(checkpoint), "aux": meta.get("aux", {"kind": "zeros"}),
-             "hiding_config": meta.get("hiding_config")}
+             "hiding_config": meta.get("hiding_config"),
+             # > 0: trained on key scrambles of this piece size (keyed photos, sdk/spec/photo.md)
+             "key_piece": (meta.get("config") or {}).get("key_piece", 0)}
     models, identities = Models(net), None
     masknet_path = _masknet_path(options, log)
     if masknet_path:

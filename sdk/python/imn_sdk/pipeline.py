@@ -132,6 +132,10 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     lap("mask")
 
     key_record, photo_key = keys.new_key_record(secret) if secret else (None, None)
+    notes = list(photo.notes)
+    if secret and bundle.manifest["model"].get("key_piece") != keys.PIECE:
+        notes.append("this bundle's network was not trained on key scrambles: keyed recovery "
+                     "will be a few dB worse than with a keyed bundle (imn train-inn --key-piece 32)")
     out = rgb.copy()
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
@@ -147,7 +151,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     if key_record:
         record["key"] = key_record
     lap("hide")
-    return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes, seconds)
+    return ProtectedImage(out, photo.alpha, record, faces, skipped, notes, seconds)
 
 
 def _tile_scramble(photo_key: bytes, region: int, x: int, y: int, size: int):
