@@ -16,11 +16,14 @@ from imn_export.export.formats import FORMATS  # noqa: E402
 from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS  # noqa: E402
 
 SIZE = 32
-# Artifacts allowed to miss a threshold at the test size; each must fail here, or the test says to
-# drop it. Mask-net's int8 graphs have no QAT yet; at 32 px (it works at 128 inside) they measured
-# 29.7 dB (ONNX) and 24.9 dB (TFLite) parity against the floor of 30; at the shipped 256 px
-# 36.0 and 31.0 dB (models/imn-masknet.md).
-KNOWN_SHORT: set[tuple[str, str, str]] = {("masknet", "onnx", "int8"), ("masknet", "tflite", "int8")}
+# Mask-net's int8 graphs have no QAT yet and, at 32 px (it works at 128 inside), fall below the
+# int8 parity floor of 30 dB on the shared faces: measured 29.7 dB (ONNX) and 24.9 dB (TFLite);
+# on the scikit-image check photos used without the shared data they pass. At the shipped 256 px
+# they measure 36.0 and 31.0 dB (models/imn-masknet.md). Here they are held to a lower floor.
+SMALL_SIZE_PARITY_FLOOR = {("masknet", "onnx", "int8"): 24.0, ("masknet", "tflite", "int8"): 24.0}
+# Pairs allowed to miss a threshold at the test size; each must fail here, or the test says to
+# drop it. Empty: at 32 px every hiding pair passes.
+KNOWN_SHORT: set[tuple[str, str, str]] = set()
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,10 @@ def test_thresholds_hold(bundle, target, precision):
     _, _, manifest = bundle
     for graph in GRAPHS:
         checks = _entries(manifest)[(graph, target, precision)]["checks"]
+        floor = SMALL_SIZE_PARITY_FLOOR.get((graph, target, precision))
+        if floor is not None:
+            assert min(checks["parity_psnr"].values()) >= floor, checks
+            continue
         if (graph, target, precision) in KNOWN_SHORT:
             if checks["passed"]:
                 pytest.fail(f"{graph} {target} {precision} now passes every threshold: drop it "
