@@ -1,8 +1,9 @@
 """ONNX target: TorchScript exporter (opset 17), onnx.checker, onnxsim, onnxruntime.
 
-int8 is ONNX Runtime's static QDQ quantization of the coupling functions (``quant_scope``):
+int8 is ONNX Runtime's static QDQ quantization of the graph's int8 scope (``quant_scope``):
 per-channel int8 weights and uint8 activations (int8 activations ran 2x slower in ONNX Runtime
-on x86 here), calibrated on ``calibration/``.
+on x86 here), calibrated on ``calibration/``. Convs the scope keeps at float activations get
+int8 weights alone: a ``DequantizeLinear`` of the int8 initializer feeds a float conv.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def _quantize_int8(fp32_path: Path, spec: GraphSpec, calibration: Sequence[Seque
     pattern = spec.quant.onnx_nodes
     scope = None
     if pattern is not None:
+        # An empty list would mean "every node" to quantize_static.
         scope = [node.name for node in onnx.load(str(fp32_path)).graph.node
                  if pattern.search(node.name)]
         if not scope:
@@ -73,6 +75,42 @@ def _quantize_int8(fp32_path: Path, spec: GraphSpec, calibration: Sequence[Seque
                     # A branch tensor feeds both a dense block (int8) and the coupling's float
                     # add/mul: a shared QDQ pair would round the branch itself to 8 bits.
                     extra_options={"DedicatedQDQPair": True})
+    if spec.quant.onnx_weight_only is not None:
+        model = onnx.load(str(path))
+        if not int8_weights_only(model, spec.quant.onnx_weight_only):
+            raise RuntimeError(f"no {spec.name} conv matches {spec.quant.onnx_weight_only.pattern} "
+                               "for int8 weights; did the exporter's node naming change?")
+        onnx.save(model, str(path))
+
+
+def int8_weights_only(model, pattern) -> int:
+    """Store the weights of the float convs whose names match ``pattern`` as int8, symmetric per
+    output channel, behind a ``DequantizeLinear``; activations stay float. Edits ``model`` in
+    place and returns how many convs changed."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    initializers = {t.name: t for t in graph.initializer}
+    dequantizers = []
+    for node in graph.node:
+        weight = node.input[1] if node.op_type == "Conv" else None
+        if weight not in initializers or not pattern.search(node.name):
+            continue
+        w = numpy_helper.to_array(initializers.pop(weight))
+        scale = np.abs(w).reshape(len(w), -1).max(axis=1) / 127.0
+        scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+        q = np.clip(np.rint(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+        graph.initializer.remove(next(t for t in graph.initializer if t.name == weight))
+        graph.initializer.extend([numpy_helper.from_array(q, f"{weight}_int8"),
+                                  numpy_helper.from_array(scale, f"{weight}_scale"),
+                                  numpy_helper.from_array(np.zeros(len(w), np.int8), f"{weight}_zero")])
+        dequantizers.append(helper.make_node(
+            "DequantizeLinear", [f"{weight}_int8", f"{weight}_scale", f"{weight}_zero"], [weight],
+            name=f"{weight}_DequantizeLinear", axis=0))
+    nodes = dequantizers + list(graph.node)  # topological order: constants first
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return len(dequantizers)
 
 
 def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], path: Path,
@@ -92,7 +130,9 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
             _export_fp32(graph, spec, samples, fp32)
             _quantize_int8(fp32, spec, calibration, path)
         notes["quantization"] = ("onnxruntime quantize_static QDQ, per-channel int8 weights, "
-                                 f"uint8 activations, MinMax over {len(calibration)} calibration inputs")
+                                 f"uint8 activations, MinMax over {len(calibration)} calibration inputs"
+                                 + ("; int8 weights only (float activations) where the scope "
+                                    "says so" if spec.quant.onnx_weight_only else ""))
         notes["int8_scope"] = spec.quant.description
     else:
         raise ValueError(f"ONNX export has no precision {precision!r}")

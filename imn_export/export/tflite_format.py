@@ -1,8 +1,8 @@
 """TFLite (LiteRT) target: litert-torch conversion, run by ai-edge-litert's interpreter.
 
-int8 is PT2E post-training quantization of the coupling functions (``quant_scope``) with
-litert-torch's quantizer (static, per-channel weights, int8 activations), calibrated on
-``calibration/``; inputs and outputs stay float32 so every runtime sees the same I/O contract.
+int8 is PT2E post-training quantization of the graph's int8 scope (``quant_scope``; the modules
+it keeps at float activations stay wholly float here) with litert-torch's quantizer (static,
+per-channel weights, int8 activations), calibrated on ``calibration/``; inputs and outputs stay float32 so every runtime sees the same I/O contract.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     qualname = lambda t: f"{t.__module__}.{t.__qualname__}"  # noqa: E731
     scope = qualname(quant.module) if quant.module else None
     excluded = {qualname(t) for t in quant.tflite_float_modules}
+    float_names = set(quant.float_activation_modules)  # LiteRT has no int8-weights-only conv here
 
     def is_integer(node, model) -> bool:
         value = node.meta.get("val")
@@ -60,6 +61,9 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
             # Weight constants carry no module stack; the op that uses them decides.
             stack = node.meta.get("nn_module_stack")
             if stack and excluded and any(kind in excluded for _, kind in stack.values()):
+                return False
+            if stack and float_names and any(str(path).rsplit(".", 1)[-1] in float_names
+                                             for path, _ in stack.values()):
                 return False
             return scope is None or stack is None or any(kind == scope for _, kind in stack.values())
         return in_scope

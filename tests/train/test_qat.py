@@ -26,6 +26,24 @@ def test_every_coupling_conv_and_nothing_else_is_converted():
     assert set(net.state_dict()) == keys, "checkpoints must stay loadable by a plain network"
 
 
+def test_phi_keeps_float_inputs_and_int8_weights():
+    net = _trained_like()
+    enable_fake_quant(net)
+    block = net.blocks[0]
+    assert all(not c.quantize_input for c in block.phi.modules() if isinstance(c, FakeQuantConv2d))
+    assert all(c.quantize_input for f in (block.rho, block.eta)
+               for c in f.modules() if isinstance(c, FakeQuantConv2d))
+    conv = block.phi.out
+    conv.eval()
+    x = torch.rand(1, conv.in_channels, 8, 8) * 3
+    weight_only = conv(x)
+    conv.quantize_input = True
+    conv.init_ranges()
+    conv.train()
+    conv(x)
+    assert not torch.equal(conv(x), weight_only)  # the input rounding is what phi is spared
+
+
 def test_fake_quant_is_close_but_not_exact_and_passes_gradients():
     net = _trained_like()
     x, y = torch.rand(2, 1, 3, 32, 32)
