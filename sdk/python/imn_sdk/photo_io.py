@@ -15,6 +15,10 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from imn_sdk.errors import ImageTooLarge, InvalidImage, OutputExists
 
+# zlib level 1: on a noisy 12 MP photo Pillow wrote level 6 (its default) in 4.55 s and level 1 in
+# 1.46 s, for a 15% larger file (19.0 vs 21.9 MB). Protecting is interactive; files are not.
+PNG_COMPRESS_LEVEL = 1
+
 MAX_PIXELS = 100_000_000  # 100 MP: the photo is held in memory once (300 MB), hiding works per tile
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F", "RGB;16", "RGBA;16"}
 
@@ -113,7 +117,7 @@ def write_png(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG", pnginfo=info)
+            image.save(f, format="PNG", pnginfo=info, compress_level=PNG_COMPRESS_LEVEL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
