@@ -75,8 +75,11 @@ def regress(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def crop_patches(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear ``size x size`` samples of each box of ``image (H, W, 3)`` float in [0, 1], as
-    ``(N, 3, size, size)``; outside the photo reads as mid-grey."""
+    """Bilinear ``size x size`` samples of each box of ``image (H, W, 3)`` (uint8, or float in
+    [0, 1]), as ``(N, 3, size, size)`` float in [0, 1]; outside the photo reads as mid-grey.
+
+    A uint8 photo is converted per sampled pixel, so no float copy of the whole photo is made
+    (144 MB for 12 MP)."""
     h, w = image.shape[:2]
     steps = np.linspace(0.0, 1.0, size)
     patches = np.empty((len(boxes), 3, size, size), np.float32)
@@ -88,6 +91,8 @@ def crop_patches(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         def at(yy, xx):
             inside = ((yy >= 0) & (yy < h))[:, None] & ((xx >= 0) & (xx < w))[None, :]
             values = image[np.clip(yy, 0, h - 1)][:, np.clip(xx, 0, w - 1)]
+            if values.dtype == np.uint8:
+                values = values.astype(np.float32) / 255
             return np.where(inside[..., None], values, OUTSIDE)
 
         sample = (at(y0, x0) * (1 - fy) * (1 - fx) + at(y0, x0 + 1) * (1 - fy) * fx
@@ -132,8 +137,7 @@ def detect_faces(image_u8: np.ndarray, runners: dict[str, Runner], min_face: flo
     boxes = _proposals(image_u8, runners["pnet"], min_face)
     if not len(boxes):
         return []
-    image = image_u8.astype(np.float32) / 255
-    offsets, prob = runners["rnet"](crop_patches(image, boxes[:, :4], 24))
+    offsets, prob = runners["rnet"](crop_patches(image_u8, boxes[:, :4], 24))
     keep = prob > THRESHOLDS[1]
     boxes, offsets, prob = boxes[keep], offsets[keep], prob[keep]
     if not len(boxes):
@@ -141,7 +145,7 @@ def detect_faces(image_u8: np.ndarray, runners: dict[str, Runner], min_face: flo
     keep = nms(boxes[:, :4], prob, 0.7)
     boxes = square(regress(boxes[keep, :4], offsets[keep]))
 
-    offsets, marks, prob = runners["onet"](crop_patches(image, boxes, 48))
+    offsets, marks, prob = runners["onet"](crop_patches(image_u8, boxes, 48))
     keep = prob > THRESHOLDS[2]
     boxes, offsets, marks, prob = boxes[keep], offsets[keep], marks[keep], prob[keep]
     if not len(boxes):
