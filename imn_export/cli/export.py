@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"imn-export: error: missing {', '.join(missing)}; install the export extra: "
                   "pip install -e '.[export]'", file=sys.stderr)
             return 2
-        from imn_export.export.exporter import ExportOptions, export_bundle, format_report
+        from imn_export.export.exporter import (ExportOptions, export_bundle, format_report,
+                                                int8_weights_hint)
 
         options = ExportOptions(targets=args.target, precisions=args.precision, size=args.size,
                                 weights=args.weights, out=args.out, device=args.device,
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"imn-export: error: {error}", file=sys.stderr)
         return 2
     print(format_report(reports))
+    hint = int8_weights_hint(reports, args.weights)
+    if hint:
+        print(hint)
     print(f"wrote {manifest}")
     return 0 if all(r.status == "ok" for r in reports) else 1
 

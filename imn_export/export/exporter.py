@@ -29,8 +29,8 @@ from imn_export.export.formats import ExportFormat, plan
 from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, Models, sample_inputs
 from imn_export.export.samples import calibration_images, check_images
 from imn_export.identity.presets import PRESETS_NAME, load_presets
-from imn_export.train.checkpoint import (MASKNET_WEIGHTS_NAME, MODELS_DIR, load_hiding_network,
-                                         load_masknet)
+from imn_export.train.checkpoint import (MASKNET_WEIGHTS_NAME, MODELS_DIR, QAT_WEIGHTS_NAME,
+                                         load_hiding_network, load_masknet)
 from imn_export.verify.parity import (GraphRunners, RoundTrip, from_uint8_image, output_parity,
                                       round_trip, to_uint8_image, torch_runner, torch_runners)
 from imn_export.verify.thresholds import INVERTIBILITY_MAX_ERROR, RECOVERY_DROP_DB, parity_threshold
@@ -411,6 +411,19 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return found
+
+
+def int8_weights_hint(reports: list[ArtifactReport], weights: str | None) -> str | None:
+    """What to do when int8 hiding artifacts from weights that were not quantization-aware miss
+    the recovery limit; None when nothing to say."""
+    missed = sorted({r.target for r in reports if r.precision == "int8" and r.graph in HIDING_GRAPHS
+                     and "recovery" in r.status})
+    qat = MODELS_DIR / QAT_WEIGHTS_NAME
+    if not missed or not qat.is_file() or (weights and Path(weights).resolve() == qat.resolve()):
+        return None
+    return (f"hint: {', '.join(missed)} int8 recovery is below the limit with these weights; int8 "
+            f"bundles are made from the quantization-aware weights: imn-export --target "
+            f"{','.join(missed)} --precision int8 --weights {qat} --out dist-int8")
 
 
 def format_report(reports: list[ArtifactReport]) -> str:

@@ -13,6 +13,7 @@ from imn_export.io import atomic_output
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
 
 DEFAULT_WEIGHTS_NAME = "imn-inn-default.pt"
+QAT_WEIGHTS_NAME = "imn-inn-qat.pt"  # quantization-aware: what int8 bundles are made from
 IDENTITY_WEIGHTS_NAME = "imn-identity.pt"
 MASKNET_WEIGHTS_NAME = "imn-masknet.pt"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
