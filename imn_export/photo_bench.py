@@ -18,25 +18,22 @@ PHOTO_SIZE = (4000, 3000)  # 12 MP
 FACE_SIDE = 640            # a face as a phone camera takes it at arm's length
 
 
-def _rss_mb() -> float:
-    """Peak resident memory of this process since start or the last :func:`_reset_peak`, MB."""
+def process_memory_mb(field: str) -> float | None:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak since start or the last :func:`_reset_peak`)
+    of this process in MB, from /proc/self/status; None where there is none (not Linux)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024  # KiB
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def _current_rss_mb() -> float | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
     return None
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process, MB."""
+    peak = process_memory_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _reset_peak() -> bool:
@@ -64,7 +61,7 @@ def _case(args) -> dict:
         Image.fromarray(scene).save(source, compress_level=1)
         del scene
         peak_reset = _reset_peak()
-        before = _current_rss_mb()  # the SDK's own peak is the rise above this
+        before = process_memory_mb("VmRSS")  # the SDK's own peak is the rise above this
         for i in range(repeats):
             result = protect(source, bundle)
             result.save(Path(tmp) / "masked.png", overwrite=True)

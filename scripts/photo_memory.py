@@ -19,9 +19,10 @@ from pathlib import Path
 
 
 def _memory_mb() -> str:
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    rss, peak = (int(fields[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM"))
-    return f"RSS {rss:5d} MB, peak {peak:5d} MB"
+    from imn_export.photo_bench import process_memory_mb  # numpy and PIL only, no torch
+
+    return (f"RSS {process_memory_mb('VmRSS'):5.0f} MB, "
+            f"peak {process_memory_mb('VmHWM'):5.0f} MB")
 
 
 def measure(photo: Path, bundle_dir: str, work: Path) -> None:

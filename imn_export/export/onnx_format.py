@@ -96,11 +96,12 @@ def int8_weights_only(model, pattern) -> int:
         weight = node.input[1] if node.op_type == "Conv" else None
         if weight not in initializers or not pattern.search(node.name):
             continue
-        w = numpy_helper.to_array(initializers.pop(weight))
+        tensor = initializers.pop(weight)
+        graph.initializer.remove(tensor)
+        w = numpy_helper.to_array(tensor)
         scale = np.abs(w).reshape(len(w), -1).max(axis=1) / 127.0
         scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
         q = np.clip(np.rint(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
-        graph.initializer.remove(next(t for t in graph.initializer if t.name == weight))
         graph.initializer.extend([numpy_helper.from_array(q, f"{weight}_int8"),
                                   numpy_helper.from_array(scale, f"{weight}_scale"),
                                   numpy_helper.from_array(np.zeros(len(w), np.int8), f"{weight}_zero")])

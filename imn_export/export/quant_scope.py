@@ -44,9 +44,15 @@ class QuantScope:
     description: str
     tflite_float_modules: tuple[type[nn.Module], ...] = ()  # kept float in TFLite only
     # Submodules (attribute names) inside ``module`` whose convs keep float activations: int8
-    # weights only in ONNX (``onnx_weight_only`` node names), float in TFLite.
+    # weights only in ONNX, float in TFLite.
     float_activation_modules: tuple[str, ...] = ()
-    onnx_weight_only: re.Pattern | None = None
+
+    @property
+    def onnx_weight_only(self) -> re.Pattern | None:
+        """ONNX node names of ``float_activation_modules`` ("/blocks.0/phi/hidden.0/Conv")."""
+        if not self.float_activation_modules:
+            return None
+        return re.compile("/(" + "|".join(map(re.escape, self.float_activation_modules)) + ")/")
 
 
 COUPLING_FUNCTIONS = QuantScope(
@@ -59,8 +65,7 @@ COUPLING_FUNCTIONS = QuantScope(
     description="int8 coupling functions rho and eta (dense blocks: convs, activations, concats); "
                 "phi with float32 activations (int8 weights in ONNX, float32 in TFLite); Haar "
                 "transform and coupling add/mul/exp stay float32",
-    float_activation_modules=("phi",),
-    onnx_weight_only=re.compile(r"/phi/"))
+    float_activation_modules=("phi",))
 
 CONVOLUTIONS = QuantScope(module=nn.Conv2d, onnx_nodes=re.compile(r"/Conv(_\d+)?$"),
                           float_output_suffix=None,

@@ -2,7 +2,8 @@
 
 int8 is PT2E post-training quantization of the graph's int8 scope (``quant_scope``; the modules
 it keeps at float activations stay wholly float here) with litert-torch's quantizer (static,
-per-channel weights, int8 activations), calibrated on ``calibration/``; inputs and outputs stay float32 so every runtime sees the same I/O contract.
+per-channel weights, int8 activations), calibrated on ``calibration/``; inputs and outputs stay
+float32 so every runtime sees the same I/O contract.
 """
 
 from __future__ import annotations

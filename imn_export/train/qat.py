@@ -3,9 +3,9 @@
 Fake-quantizes what the int8 exports quantize (``export/quant_scope.py``): every conv inside
 rho and eta gets int8 per-channel symmetric weights and an 8-bit asymmetric per-tensor input, as
 ONNX Runtime's QDQ and LiteRT's PT2E int8 compute them; phi's convs get int8 weights and keep
-float inputs. Rounding passes its gradient
-straight through (torch's fake-quantize ops), so training under the usual losses and the 8-bit
-masked face teaches the network to tolerate int8 coupling functions. Parameters keep their names:
+float inputs. Rounding passes its gradient straight through (torch's fake-quantize ops), so
+training under the usual losses and the 8-bit masked face teaches the network to tolerate int8
+coupling functions. Parameters keep their names:
 the result is an ordinary float checkpoint, which the int8 exports then calibrate and quantize.
 """
 
