@@ -10,7 +10,7 @@ with, Apple's CPU/GPU/ANE kernels: parity thresholds leave room for that.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -77,6 +77,34 @@ def _affine_dequantize(quantized_data, zero_point, scale, axis, **_):
     return (quantized_data.astype(np.float32) - zero) * scale
 
 
+def _broadcast(values, x: np.ndarray, axis) -> np.ndarray:
+    """A per-tensor scalar, or a per-channel vector laid along ``axis`` of ``x``."""
+    values = np.asarray(values, np.float32)
+    if values.ndim == 0 or values.size == 1:
+        return values.reshape(())
+    shape = [1] * x.ndim
+    shape[int(axis) if axis is not None else 1] = -1
+    return values.reshape(shape)
+
+
+_INT_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
+
+
+def _quantize(input, scale, output_dtype, zero_point=None, axis=None, **_):
+    """iOS17 ``quantize``: ``clip(round(input / scale) + zero_point)`` (round half to even)."""
+    low, high = _INT_RANGES[str(output_dtype)]
+    x = np.asarray(input, np.float32)
+    zero = 0.0 if zero_point is None else _broadcast(zero_point, x, axis)
+    return np.clip(np.rint(x / _broadcast(scale, x, axis)) + zero, low, high)
+
+
+def _dequantize(input, scale, zero_point=None, axis=None, **_):
+    """iOS17 ``dequantize``: ``scale * (input - zero_point)``."""
+    q = np.asarray(input, np.float32)
+    zero = 0.0 if zero_point is None else _broadcast(zero_point, q, axis)
+    return _broadcast(scale, q, axis) * (q - zero)
+
+
 def _pad(x, pad, mode="constant", constant_val=0.0, **_):
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
     if any(p != (0, 0) for p in pairs[:-2]):
@@ -140,6 +168,8 @@ KERNELS: dict[str, Callable[..., np.ndarray | tuple[np.ndarray, ...]]] = {
     "cast": lambda x, dtype, **_: x,  # the output rounding below does the cast
     "identity": lambda x, **_: x,
     "constexpr_affine_dequantize": _affine_dequantize,
+    "quantize": _quantize,
+    "dequantize": _dequantize,
 }
 
 
@@ -153,14 +183,20 @@ def _value(arg, env: dict[str, Any]):
     raise KeyError(f"MIL value {arg.name} used before it is computed")
 
 
-def run_program(program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Evaluate ``program``'s ``main`` function on named numpy inputs."""
+def run_program(program, inputs: dict[str, np.ndarray],
+                observe: Callable[[str, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
+    """Evaluate ``program``'s ``main`` function on named numpy inputs.
+
+    ``observe(name, value)`` sees every input and every op output (not consts) as computed.
+    """
     function = program.functions["main"]
     env: dict[str, Any] = {}
     for name, var in function.inputs.items():
         if name not in inputs:
             raise KeyError(f"missing input {name!r}; the program takes {list(function.inputs)}")
         env[var.name] = np.asarray(inputs[name]).astype(_dtype(var))
+        if observe is not None:
+            observe(var.name, env[var.name])
     for op in function.operations:
         if op.op_type == "const":
             env[op.outputs[0].name] = op.outputs[0].val
@@ -179,7 +215,27 @@ def run_program(program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]
                                    f"kernel gave {len(results)}")
         for out, value in zip(op.outputs, results):
             env[out.name] = np.asarray(value, dtype=np.float32).astype(_dtype(out))
+            if observe is not None:
+                observe(out.name, env[out.name])
     return {var.name: np.asarray(env[var.name], dtype=np.float32) for var in function.outputs}
+
+
+def activation_ranges(program, batches: Iterable[dict[str, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Min and max of every input and op output over ``batches`` (named inputs): the calibration
+    statistics coremltools' activation quantization passes take (``{name: {"rmin", "rmax"}}``),
+    measured here instead of through ``predict``, which needs macOS."""
+    stats: dict[str, dict[str, float]] = {}
+
+    def observe(name: str, value: np.ndarray) -> None:
+        if not np.issubdtype(value.dtype, np.floating) or value.size == 0:
+            return
+        low, high = float(value.min()), float(value.max())
+        seen = stats.setdefault(name, {"rmin": low, "rmax": high})
+        seen["rmin"], seen["rmax"] = min(seen["rmin"], low), max(seen["rmax"], high)
+
+    for batch in batches:
+        run_program(program, batch, observe)
+    return stats
 
 
 def op_histogram(program) -> dict[str, int]:

@@ -31,7 +31,7 @@ FORMATS: dict[str, ExportFormat] = {
                      "imn_export.export.onnx_format", "onnxruntime", True),
         ExportFormat("coreml", "Core ML", ("mlpackage", "mlprogram", "ios", "apple"), ".mlpackage",
                      ("fp32", "fp16", "int8"), "imn_export.export.coreml_format",
-                     "Core ML on macOS, MIL evaluator elsewhere", False),
+                     "Core ML on macOS, MIL evaluator elsewhere", True),
         ExportFormat("tflite", "TFLite (LiteRT)", ("litert", "android", "tfl"), ".tflite",
                      ("fp32", "int8"), "imn_export.export.tflite_format", "ai-edge-litert", True),
     )

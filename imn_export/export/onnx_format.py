@@ -114,6 +114,31 @@ def int8_weights_only(model, pattern) -> int:
     return len(dequantizers)
 
 
+def compact_names(model) -> None:
+    """Rename every internal tensor to a short counter name and drop node names and value_info,
+    in place; graph inputs and outputs keep their contract names. Names are bytes a phone
+    downloads: in an int8 QDQ graph the torch module paths ("/blocks.0/rho/hidden.0/Conv_output_0
+    _QuantizeLinear_Output") were a fifth of the file."""
+    graph = model.graph
+    kept = {v.name for v in graph.input} | {v.name for v in graph.output}
+    renamed: dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if not name or name in kept:
+            return name
+        return renamed.setdefault(name, f"t{len(renamed):x}")
+
+    for tensor in graph.initializer:
+        tensor.name = short(tensor.name)
+    for node in graph.node:
+        if any(a.type == a.GRAPH or a.type == a.GRAPHS for a in node.attribute):
+            raise ValueError(f"{node.op_type} has a subgraph; compact_names handles flat graphs only")
+        node.input[:] = [short(n) for n in node.input]
+        node.output[:] = [short(n) for n in node.output]
+        node.name = ""
+    del graph.value_info[:]
+
+
 def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], path: Path,
            precision: str, metadata: dict[str, str],
            calibration: Sequence[Sequence[np.ndarray]] | None = None) -> dict:
@@ -138,6 +163,8 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
     else:
         raise ValueError(f"ONNX export has no precision {precision!r}")
     model = onnx.load(str(path))
+    compact_names(model)
+    onnx.checker.check_model(model, full_check=True)
     _embed_metadata(model, metadata)
     onnx.save(model, str(path))
     return notes

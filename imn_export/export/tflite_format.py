@@ -1,14 +1,16 @@
 """TFLite (LiteRT) target: litert-torch conversion, run by ai-edge-litert's interpreter.
 
-int8 is PT2E post-training quantization of the graph's int8 scope (``quant_scope``; the modules
-it keeps at float activations stay wholly float here) with litert-torch's quantizer (static,
-per-channel weights, int8 activations), calibrated on ``calibration/``; inputs and outputs stay
-float32 so every runtime sees the same I/O contract.
+int8 is PT2E post-training quantization of the graph's int8 scope (``quant_scope``) with
+litert-torch's quantizer (static, per-channel weights, int8 activations), calibrated on
+``calibration/``; the modules the scope keeps at float activations then get int8 weights alone
+(ai-edge-quantizer's weight-only recipe: a ``DEQUANTIZE`` feeding a float conv). Inputs and
+outputs stay float32 so every runtime sees the same I/O contract.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -45,7 +47,7 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     qualname = lambda t: f"{t.__module__}.{t.__qualname__}"  # noqa: E731
     scope = qualname(quant.module) if quant.module else None
     excluded = {qualname(t) for t in quant.tflite_float_modules}
-    float_names = set(quant.float_activation_modules)  # LiteRT has no int8-weights-only conv here
+    float_names = set(quant.float_activation_modules)  # int8 weights alone, after conversion
 
     def is_integer(node, model) -> bool:
         value = node.meta.get("val")
@@ -96,6 +98,40 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
         raise RuntimeError(f"PT2E annotated no op of {spec.name}: nothing would be int8")
     # QuantConfig reads only the global config, to choose static over dynamic conversion.
     return converted, QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(config))
+
+
+def _int8_weights_only(path: Path, spec: GraphSpec) -> int:
+    """Store the weights of the convs the int8 scope keeps at float activations as int8 behind a
+    ``DEQUANTIZE`` (ai-edge-quantizer's weight-only recipe; the conv still computes in float32),
+    rewriting ``path``. Returns how many convs changed."""
+    from ai_edge_quantizer import quantizer
+
+    quant = spec.quant
+    # Tensor names carry the module path: ".../imn_export.nn.coupling.DenseBlock_phi/...Conv2d_0;2"
+    regex = rf".*\.{quant.module.__name__}_({'|'.join(quant.float_activation_modules)})/.*"
+    before = _count_ops(path, "DEQUANTIZE")
+    engine = quantizer.Quantizer(str(path))
+    engine.add_weight_only_config(regex=regex, operation_name="CONV_2D", num_bits=8)
+    with warnings.catch_warnings():  # "already partially quantized": the rest stays as it is
+        warnings.simplefilter("ignore", UserWarning)
+        model = engine.quantize(enable_progress_report=False).quantized_model
+    path.write_bytes(bytes(model))
+    changed = _count_ops(path, "DEQUANTIZE") - before
+    if not changed:
+        raise RuntimeError(f"no {spec.name} conv matches {regex} for int8 weights; did litert-torch's "
+                           "tensor naming change?")
+    return changed
+
+
+def _count_ops(path: Path, name: str) -> int:
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(path))
+    code = getattr(schema.BuiltinOperator, name)
+    wanted = {i for i, c in enumerate(model.operatorCodes)
+              if max(c.builtinCode, c.deprecatedBuiltinCode) == code}
+    return sum(op.opcodeIndex in wanted for g in model.subgraphs for op in g.operators)
 
 
 def _finish(path: Path, metadata: dict[str, str]) -> None:
@@ -152,6 +188,8 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
     else:
         raise ValueError(f"TFLite export has no precision {precision!r}")
     edge_model.export(str(path))
+    if precision == "int8" and spec.quant.float_activation_modules:
+        notes["int8_weights_only_convs"] = _int8_weights_only(path, spec)
     _finish(path, metadata)
     return notes
 

@@ -44,3 +44,21 @@ def test_int8_weights_only_touches_matching_convs_and_stays_close():
 def test_int8_weights_only_reports_no_match():
     model = _two_convs(np.random.default_rng(1))
     assert int8_weights_only(model, re.compile(r"/nothing/")) == 0
+
+
+def test_compact_names_keeps_io_names_and_outputs():
+    from imn_export.export.onnx_format import compact_names
+
+    rng = np.random.default_rng(2)
+    model = _two_convs(rng)
+    int8_weights_only(model, re.compile(r"/phi/"))
+    x = rng.random((1, 4, 8, 8), dtype=np.float32)
+    want = _run(model, x)
+    before = model.ByteSize()
+    compact_names(model)
+    onnx.checker.check_model(model, full_check=True)
+    assert [i.name for i in model.graph.input] == ["x"] and [o.name for o in model.graph.output] == ["z"]
+    assert all(node.name == "" for node in model.graph.node)
+    assert {t.name for t in model.graph.initializer} == {"t0", "t1", "t2", "t3"}
+    assert model.ByteSize() < before
+    np.testing.assert_array_equal(_run(model, x), want)
