@@ -2,8 +2,8 @@
 
 int8 is PT2E post-training quantization of the graph's int8 scope (``quant_scope``) with
 litert-torch's quantizer (static, per-channel weights, int8 activations), calibrated on
-``calibration/``; the modules the scope keeps at float activations then get int8 weights alone
-(ai-edge-quantizer's weight-only recipe: a ``DEQUANTIZE`` feeding a float conv). Inputs and
+``calibration/``; the modules the scope keeps out of static quantization (phi) then get
+dynamic-range int8 (ai-edge-quantizer: int8 weights, inputs quantized per inference). Inputs and
 outputs stay float32 so every runtime sees the same I/O contract.
 """
 
@@ -47,7 +47,7 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     qualname = lambda t: f"{t.__module__}.{t.__qualname__}"  # noqa: E731
     scope = qualname(quant.module) if quant.module else None
     excluded = {qualname(t) for t in quant.tflite_float_modules}
-    float_names = set(quant.float_activation_modules)  # int8 weights alone, after conversion
+    float_names = set(quant.float_activation_modules)  # dynamic int8, after conversion
 
     def is_integer(node, model) -> bool:
         value = node.meta.get("val")
@@ -100,42 +100,50 @@ def _quantized_module(module: nn.Module, kwargs: dict[str, torch.Tensor], spec: 
     return converted, QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(config))
 
 
-def _int8_weights_only(path: Path, spec: GraphSpec) -> int:
-    """Store the weights of the convs the int8 scope keeps at float activations as int8 behind a
-    ``DEQUANTIZE`` (ai-edge-quantizer's weight-only recipe; the conv still computes in float32),
-    rewriting ``path``. Returns how many convs changed."""
+def _dynamic_int8(path: Path, spec: GraphSpec) -> int:
+    """Dynamic-range int8 for the convs the int8 scope keeps out of static quantization: int8
+    weights, and inputs quantized per inference from their actual range (ai-edge-quantizer's
+    dynamic recipe; XNNPACK runs them as int8 convs). Rewrites ``path``; returns how many convs
+    changed.
+
+    Static int8 inputs clip phi's input to a calibrated range and round it on a fixed grid;
+    a per-inference range follows the protected branch as it is. Measured on the QAT weights,
+    256 px, first 4 real faces: recovery 35.43 dB (weights only: 35.56; fp32 36.64), hide 129 ms
+    vs 164-168 ms with phi float or weight-only (2 threads)."""
     from ai_edge_quantizer import quantizer
 
     quant = spec.quant
     # Tensor names carry the module path: ".../imn_export.nn.coupling.DenseBlock_phi/...Conv2d_0;2"
     regex = rf".*\.{quant.module.__name__}_({'|'.join(quant.float_activation_modules)})/.*"
-    before = _count_ops(path, "DEQUANTIZE")
+    before = _int8_weight_convs(path)
     engine = quantizer.Quantizer(str(path))
-    engine.add_weight_only_config(regex=regex, operation_name="CONV_2D", num_bits=8)
+    engine.add_dynamic_config(regex=regex, operation_name="CONV_2D", num_bits=8)
     with warnings.catch_warnings():  # "already partially quantized": the rest stays as it is
         warnings.simplefilter("ignore", UserWarning)
         model = engine.quantize(enable_progress_report=False).quantized_model
     path.write_bytes(bytes(model))
-    changed = _count_ops(path, "DEQUANTIZE") - before
+    changed = _int8_weight_convs(path) - before
     if not changed:
-        raise RuntimeError(f"no {spec.name} conv matches {regex} for int8 weights; did litert-torch's "
+        raise RuntimeError(f"no {spec.name} conv matches {regex} for dynamic int8; did litert-torch's "
                            "tensor naming change?")
     return changed
 
 
-def _count_ops(path: Path, name: str) -> int:
+def _int8_weight_convs(path: Path) -> int:
+    """How many CONV_2D ops read an int8 filter tensor."""
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
     model = flatbuffer_utils.read_model(str(path))
-    code = getattr(schema.BuiltinOperator, name)
-    wanted = {i for i, c in enumerate(model.operatorCodes)
-              if max(c.builtinCode, c.deprecatedBuiltinCode) == code}
-    return sum(op.opcodeIndex in wanted for g in model.subgraphs for op in g.operators)
+    conv = {i for i, c in enumerate(model.operatorCodes)
+            if max(c.builtinCode, c.deprecatedBuiltinCode) == schema.BuiltinOperator.CONV_2D}
+    return sum(op.opcodeIndex in conv and g.tensors[op.inputs[1]].type == schema.TensorType.INT8
+               for g in model.subgraphs for op in g.operators)
 
 
 def _finish(path: Path, metadata: dict[str, str]) -> None:
-    """Check float32 I/O and add the metadata entry, written back to ``path``."""
+    """Check float32 I/O, shorten internal tensor names and add the metadata entry, written back
+    to ``path``."""
     from ai_edge_litert import schema_py_generated as schema
     from ai_edge_litert.tools import flatbuffer_utils
 
@@ -146,6 +154,13 @@ def _finish(path: Path, metadata: dict[str, str]) -> None:
     if any(subgraph.tensors[i].type != schema.TensorType.FLOAT32
            for i in list(subgraph.inputs) + list(subgraph.outputs)):
         raise RuntimeError(f"{path.name}: the converter typed an input or output as non-float32")
+    # Internal names are torch module paths ("imn_export.export.tflite_format._NamedIO/..."), a
+    # sixth of an int8 file; the signature carries the contract's names, so they can go.
+    for graph in model.subgraphs:
+        io = set(graph.inputs) | set(graph.outputs)
+        for index, tensor in enumerate(graph.tensors):
+            if index not in io:
+                tensor.name = f"t{index:x}".encode()
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
     model.buffers.append(buffer)
@@ -189,7 +204,7 @@ def export(graph: nn.Module, spec: GraphSpec, samples: Sequence[torch.Tensor], p
         raise ValueError(f"TFLite export has no precision {precision!r}")
     edge_model.export(str(path))
     if precision == "int8" and spec.quant.float_activation_modules:
-        notes["int8_weights_only_convs"] = _int8_weights_only(path, spec)
+        notes["dynamic_int8_convs"] = _dynamic_int8(path, spec)
     _finish(path, metadata)
     return notes
 
