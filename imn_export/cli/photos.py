@@ -114,7 +114,8 @@ def cmd_recover(args) -> int:
     def work(source: Path, target: Path, bundle) -> str:
         result = recover(source, bundle, force=args.force, secret=secret)
         result.save(target, overwrite=args.overwrite)
-        return f"{len(result.record['regions'])} region(s) recovered"
+        return (f"{len(result.record['regions'])} region(s) recovered"
+                + (f" ({'; '.join(result.notes)})" if result.notes else ""))
     return _run(args, work, ".recovered.png", "recovered")
 
 

@@ -4,6 +4,7 @@ in imn_export/verify/thresholds.py (the same checks imn-export runs at 256)."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("coremltools")
@@ -109,6 +110,36 @@ def test_coreml_int8_quantizes_activations_of_rho_and_eta_only(bundle, graph):
     haar = [w for w in weight.values() if not w.name.startswith("net_")]
     assert haar and all(w.op_type == "const" for w in haar), [w.op_type for w in haar]
     assert all(w.op_type == "constexpr_affine_dequantize" for w in weight.values() if w not in haar)
+
+
+@pytest.mark.parametrize("graph", HIDING_GRAPHS)
+def test_tflite_int8_runs_every_phi_conv_dynamic_and_stores_learned_weights_int8(bundle, graph):
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    from imn_export.nn.hiding import HidingConfig
+
+    out, _, manifest = bundle
+    entry = _entries(manifest)[(graph, "tflite", "int8")]
+    config = HidingConfig()  # what the shipped default weights use
+    assert entry["notes"]["dynamic_int8_convs"] == config.blocks * config.depth  # every conv of phi
+    model = flatbuffer_utils.read_model(str(out / entry["file"]))
+    codes = {i: max(c.builtinCode, c.deprecatedBuiltinCode) for i, c in enumerate(model.operatorCodes)}
+    ops = schema.BuiltinOperator
+    tensors = model.subgraphs[0].tensors
+    producer = {int(t): op for op in model.subgraphs[0].operators for t in op.outputs}
+
+    def stored_int8(index: int) -> bool:  # an int8 constant, or one dequantized on load
+        if tensors[index].type == schema.TensorType.INT8:
+            return True
+        op = producer.get(index)
+        return (op is not None and codes[op.opcodeIndex] == ops.DEQUANTIZE
+                and tensors[op.inputs[0]].type == schema.TensorType.INT8)
+
+    filters = [int(op.inputs[1]) for op in model.subgraphs[0].operators if codes[op.opcodeIndex] == ops.CONV_2D]
+    float_filters = [list(tensors[i].shape) for i in filters if not stored_int8(i)]
+    # Only the Haar transform's fixed 12 x 12 1x1 filters stay float32.
+    assert float_filters and all(shape == [12, 1, 1, 12] for shape in float_filters), float_filters
 
 
 def test_manifest_hashes_and_embedded_metadata(bundle):

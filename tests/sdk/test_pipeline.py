@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from imn_export.metrics import image_metrics
 from imn_sdk import (BundleMismatch, ImageModified, ImageTooLarge, ImageTooSmall, InvalidImage,
@@ -31,6 +32,13 @@ def _png_bytes(image: Image.Image, **save) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, **save)
     return buffer.getvalue()
+
+
+def _info(record):
+    """PNG text chunks holding ``record`` as the ``imn`` metadata."""
+    info = PngInfo()
+    info.add_itxt(CHUNK_KEY, dump_record(record))
+    return info
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +157,7 @@ def test_jpeg_reencoded_resized_edited_stripped(bundle, protected, tmp_path):
     image = Image.open(path)
     with pytest.raises(ImageModified, match="JPEG"):
         recover(_png_bytes(image.convert("RGB"), format="JPEG", quality=95), bundle)
-    info = __import__("PIL.PngImagePlugin", fromlist=["PngInfo"]).PngInfo()
-    info.add_itxt(CHUNK_KEY, dump_record(result.record))
+    info = _info(result.record)
     with pytest.raises(ImageModified, match="resized"):
         recover(_png_bytes(image.resize((256, 256)), format="PNG", pnginfo=info), bundle)
     edited = np.asarray(image).copy()
@@ -167,10 +174,24 @@ def test_jpeg_reencoded_resized_edited_stripped(bundle, protected, tmp_path):
 def test_bundle_mismatch(bundle, protected):
     result, _ = protected
     record = {**result.record, "bundle": {**result.record["bundle"], "checkpoint_sha256": "0" * 64}}
-    info = __import__("PIL.PngImagePlugin", fromlist=["PngInfo"]).PngInfo()
-    info.add_itxt(CHUNK_KEY, dump_record(record))
     with pytest.raises(BundleMismatch, match="another bundle"):
-        recover(_png_bytes(Image.fromarray(result.rgb), format="PNG", pnginfo=info), bundle)
+        recover(_png_bytes(Image.fromarray(result.rgb), format="PNG", pnginfo=_info(record)), bundle)
+
+
+def test_another_target_or_precision_of_the_same_checkpoint_reveals_with_a_note(bundle, protected):
+    """A photo protected on one runtime (say Core ML int8 on an iPhone) opens on another."""
+    result, _ = protected
+    record = {**result.record, "bundle": {**result.record["bundle"], "target": "coreml", "precision": "int8"}}
+    recovered = recover(_png_bytes(Image.fromarray(result.rgb), format="PNG", pnginfo=_info(record)), bundle)
+    assert recovered.notes == ["hidden with coreml int8, revealed with onnx fp32 (int8 on one side: "
+                               "up to 3 dB below revealing with the same artifact)"]
+    same = recover(_png_bytes(Image.fromarray(result.rgb), format="PNG",
+                              pnginfo=_info(result.record)), bundle)
+    assert same.notes == []
+    np.testing.assert_array_equal(recovered.rgb, same.rgb)
+    tile = {**result.record, "bundle": {**result.record["bundle"], "tile": 32}}
+    with pytest.raises(BundleMismatch, match="tile"):
+        recover(_png_bytes(Image.fromarray(result.rgb), format="PNG", pnginfo=_info(tile)), bundle)
 
 
 def test_never_overwrites_and_never_writes_jpeg(protected, tmp_path):

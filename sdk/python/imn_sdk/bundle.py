@@ -111,14 +111,23 @@ class Bundle:
                 "target": self.target, "precision": self.precision, "tile": self.size,
                 "hide_sha256": hide["sha256"], "reveal_sha256": reveal["sha256"]}
 
-    def check_can_reveal(self, recorded: dict) -> None:
-        """Raise ``BundleMismatch`` unless this bundle's reveal is the partner of ``recorded``'s hide."""
+    def check_can_reveal(self, recorded: dict) -> list[str]:
+        """Raise ``BundleMismatch`` unless this bundle reveals what ``recorded``'s bundle hid: the
+        same checkpoint at the same tile size. Another target or precision of it may reveal (a
+        photo protected on an iPhone opens on an Android phone); the returned notes say so, since
+        a quantized graph recovers best with its own partner (README, cross-runtime table)."""
         mine = self.describe()
-        for key in ("checkpoint_sha256", "tile", "target", "precision"):
+        for key in ("checkpoint_sha256", "tile"):
             if recorded.get(key) != mine[key]:
                 raise BundleMismatch(
                     f"this photo was protected with another bundle ({key}: {recorded.get(key)!r}, "
                     f"this bundle: {mine[key]!r}); open it with the bundle that protected it")
+        hid = (recorded.get("target"), recorded.get("precision"))
+        if hid == (mine["target"], mine["precision"]):
+            return []
+        return [f"hidden with {hid[0]} {hid[1]}, revealed with {mine['target']} {mine['precision']}"
+                + (" (int8 on one side: up to 3 dB below revealing with the same artifact)"
+                   if "int8" in (hid[1], mine["precision"]) else "")]
 
     def mask_face(self, face: np.ndarray, identity: np.ndarray) -> np.ndarray:
         """Mask face ``(S, S, 3)`` uint8 of an aligned ``face (S, S, 3)`` uint8, identity ``(D,)``."""

@@ -181,6 +181,7 @@ class RecoveredImage:
     alpha: np.ndarray | None
     record: dict
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, reveal, write
+    notes: list[str] = field(default_factory=list)  # e.g. revealed on another target or precision
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         start = time.perf_counter()
@@ -195,7 +196,8 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
 
     Raises ``NotProtected`` without IMN metadata, ``ImageModified`` when the pixels changed since
     protection (re-encoded, resized, edited; ``force=True`` tries anyway where the size still
-    fits), ``BundleMismatch`` for the wrong bundle, and for a keyed photo ``KeyRequired``
+    fits), ``BundleMismatch`` for a bundle of another checkpoint or tile size (another target or
+    precision of the same checkpoint reveals, with a note), and for a keyed photo ``KeyRequired``
     without ``secret`` or ``WrongKey`` when the secret's check value disagrees (before any
     pixel is revealed).
     """
@@ -206,7 +208,7 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         raise ImageModified(f"this is a {photo.format} file: a protected photo is a PNG, and "
                             "re-encoding it (as JPEG, say) destroys the hidden face")
     record = metadata.parse_record(photo.text)
-    bundle.check_can_reveal(record["bundle"])
+    notes = bundle.check_can_reveal(record["bundle"])
     rgb, (w, h) = photo.rgb, record["size"]
     if rgb.shape[1] != w or rgb.shape[0] != h:
         raise ImageModified(f"the photo is {rgb.shape[1]}x{rgb.shape[0]} but was protected at {w}x{h}: "
@@ -227,4 +229,4 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                 revealed = keys.unscramble(revealed, *_tile_scramble(photo_key, k, x, y, size))
             out[y:y + size, x:x + size] = revealed
     return RecoveredImage(out, photo.alpha, record,
-                          {"read": read_seconds, "reveal": time.perf_counter() - start})
+                          {"read": read_seconds, "reveal": time.perf_counter() - start}, notes)
