@@ -46,11 +46,11 @@ def _reset_peak() -> bool:
 
 
 def _case(args) -> dict:
-    bundle_dir, face_paths, threads, repeats, seed = args
+    bundle_dir, face_paths, threads, repeats, seed, target, precision = args
     from imn_export.photo_eval import background, build_scene
     from imn_sdk import Bundle, protect, recover
 
-    bundle = Bundle(bundle_dir, threads=threads)
+    bundle = Bundle(bundle_dir, target=target, precision=precision, threads=threads)
     loaded = _rss_mb()
     faces = [np.asarray(Image.open(p).convert("RGB").resize((FACE_SIDE, FACE_SIDE), Image.BICUBIC))
              for p in face_paths]
@@ -79,13 +79,14 @@ def _case(args) -> dict:
             "peak_covers": "protect and recover only" if peak_reset else "the whole case"}
 
 
-def run_photo_bench(bundle_dir: str, face_paths: list[Path], threads: int = 2, repeats: int = 3) -> list[dict]:
+def run_photo_bench(bundle_dir: str, face_paths: list[Path], threads: int = 2, repeats: int = 3,
+                    target: str = "onnx", precision: str = "fp32") -> list[dict]:
     context = multiprocessing.get_context("spawn")
     results = []
     for count in (1, 5):
         with context.Pool(1) as pool:
             results.append(pool.apply(_case, ((str(bundle_dir), [str(p) for p in face_paths[:count]],
-                                               threads, repeats, count),)))
+                                               threads, repeats, count, target, precision),)))
     return results
 
 

@@ -204,10 +204,13 @@ def cmd_bench_photo(args) -> int:
     from imn_export.io import write_json
     from imn_export.photo_bench import format_photo_bench, run_photo_bench
 
-    results = run_photo_bench(args.bundle, select_images(args.images, "all", 5), args.threads, args.repeats)
+    results = run_photo_bench(args.bundle, select_images(args.images, "all", 5), args.threads,
+                              args.repeats, args.target, args.precision)
+    print(f"{args.target} {args.precision}, {args.threads} threads")
     print(format_photo_bench(results))
     if args.json:
-        write_json(args.json, {"results": results, "threads": args.threads, "repeats": args.repeats})
+        write_json(args.json, {"results": results, "threads": args.threads, "repeats": args.repeats,
+                               "target": args.target, "precision": args.precision})
         print(f"wrote {args.json}")
     return 0
 
@@ -237,6 +240,8 @@ def add_photo_eval_commands(sub) -> None:
                        "--repeats runs and peak resident memory.")
     p.add_argument("--images", default="../shared/data/faces-real-eval")
     p.add_argument("--bundle", default=DEFAULT_BUNDLE)
+    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"))
+    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"))
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", default=None)
