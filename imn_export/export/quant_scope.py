@@ -56,13 +56,30 @@ class QuantScope:
         """ONNX node names of ``float_activation_modules`` ("/blocks.0/phi/hidden.0/Conv")."""
         if not self.float_activation_modules:
             return None
-        return re.compile("/(" + "|".join(map(re.escape, self.float_activation_modules)) + ")/")
+        return _named(self.float_activation_modules, "/", "/")
+
+    @property
+    def tflite_dynamic(self) -> re.Pattern | None:
+        """LiteRT tensor names of ``float_activation_modules``, which carry the module path
+        (".../imn_export.nn.coupling.DenseBlock_phi/torch.nn.modules.conv.Conv2d_0;2")."""
+        if not self.float_activation_modules:
+            return None
+        return _named(self.float_activation_modules, rf".*\.{self.module.__name__}_", "/.*")
+
+
+def _named(modules: tuple[str, ...], before: str, after: str) -> re.Pattern:
+    """A pattern for any of ``modules``' attribute names between ``before`` and ``after``."""
+    return re.compile(before + "(" + "|".join(map(re.escape, modules)) + ")" + after)
+
+
+# The coupling functions with int8 weights and static int8 activations.
+STATIC_INT8_FUNCTIONS = ("rho", "eta")
 
 
 COUPLING_FUNCTIONS = QuantScope(
     module=DenseBlock,
-    # Node names of the TorchScript ONNX exporter: "/blocks.0/phi/hidden.0/Conv", ...
-    onnx_nodes=re.compile(r"/(rho|eta)/"),
+    # Node names of the TorchScript ONNX exporter: "/blocks.0/rho/hidden.0/Conv", ...
+    onnx_nodes=_named(STATIC_INT8_FUNCTIONS, "/", "/"),
     # The last conv of each function hands a float result to the coupling's add/sub: with an
     # int8 output, the TFLite converter makes that add/sub int8 too and rounds the branch.
     float_output_suffix=".out",
@@ -71,7 +88,7 @@ COUPLING_FUNCTIONS = QuantScope(
                 "transform and coupling add/mul/exp stay float32",
     float_activation_modules=("phi",),
     # Weight names of the converted program: "net_blocks_0_rho_hidden_0_weight", ...
-    coreml_weights=re.compile(r"_(rho|eta)_"))
+    coreml_weights=_named(STATIC_INT8_FUNCTIONS, "_", "_"))
 
 CONVOLUTIONS = QuantScope(module=nn.Conv2d, onnx_nodes=re.compile(r"/Conv(_\d+)?$"),
                           float_output_suffix=None,

@@ -112,9 +112,7 @@ def _dynamic_int8(path: Path, spec: GraphSpec) -> int:
     vs 164-168 ms with phi float or weight-only (2 threads)."""
     from ai_edge_quantizer import quantizer
 
-    quant = spec.quant
-    # Tensor names carry the module path: ".../imn_export.nn.coupling.DenseBlock_phi/...Conv2d_0;2"
-    regex = rf".*\.{quant.module.__name__}_({'|'.join(quant.float_activation_modules)})/.*"
+    regex = spec.quant.tflite_dynamic.pattern
     before = _int8_weight_convs(path)
     engine = quantizer.Quantizer(str(path))
     engine.add_dynamic_config(regex=regex, operation_name="CONV_2D", num_bits=8)
