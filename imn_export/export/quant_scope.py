@@ -10,7 +10,8 @@ first test (imn-export --size 64, 2 check pairs).
 
 phi keeps float (statically unquantized) activations; its weights are still int8 (ONNX: a
 DequantizeLinear initializer; LiteRT: dynamic-range int8, inputs quantized per inference from their
-actual range, which costs 0.1 dB against weights alone and runs 1.3x faster; Core ML: int8 weights). Quantized activations make a function a staircase:
+actual range, which costs 0.1 dB against weights alone and hides 1.4x faster; Core ML: int8
+weights). Quantized activations make a function a staircase:
 phi reads the protected branch, which reveal reconstructs only approximately (8-bit masked face,
 aux instead of the lost information), and every input that crosses a rounding step moves the
 mask branch by a whole output step, which rho and eta of the next block then amplify. Measured

@@ -108,8 +108,8 @@ def _dynamic_int8(path: Path, spec: GraphSpec) -> int:
 
     Static int8 inputs clip phi's input to a calibrated range and round it on a fixed grid;
     a per-inference range follows the protected branch as it is. Measured on the QAT weights,
-    256 px, first 4 real faces: recovery 35.43 dB (weights only: 35.56; fp32 36.64), hide 129 ms
-    vs 164-168 ms with phi float or weight-only (2 threads)."""
+    256 px, first 4 real faces (scripts/litert_phi_variants.py): recovery 35.43 dB (weights only
+    35.56, phi float 35.54; fp32 36.64), hide 97.6 ms vs 142.6 / 135.6 ms (2 threads)."""
     from ai_edge_quantizer import quantizer
 
     regex = spec.quant.tflite_dynamic.pattern
