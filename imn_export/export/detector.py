@@ -1,8 +1,10 @@
-"""The face detector's graphs in the bundle (ONNX): MTCNN's pnet, rnet and onet.
+"""The face detector's graphs in the bundle: MTCNN's pnet, rnet and onet.
 
-Unlike the hiding graphs these keep dynamic shapes: PNet runs over an image pyramid, RNet and
-ONet over however many candidate boxes a photo has. ONNX Runtime handles that directly; a
-static-shape mobile export of the detector is future work (sdk/README.md).
+Two forms. The dynamic ONNX graphs run PNet on a whole pyramid level and RNet/ONet on all boxes
+at once (ONNX Runtime, the Python SDK). Mobile runtimes want static shapes (LiteRT's converter
+cannot export PNet with symbolic sizes), so every ONNX or TFLite target also gets static graphs:
+PNet on a fixed ``STATIC_PNET_WINDOW`` square, RNet and ONet on one box. The SDKs slide PNet's
+window over each level (sdk/spec/photo.md §2) and get exactly the dynamic graph's cells.
 """
 
 from __future__ import annotations
@@ -29,6 +31,89 @@ DETECTOR_GRAPHS = {
               "face_prob": {0: "boxes"}}, (2, 3, 48, 48)),
 }
 PARITY_MAX_ERROR = 1e-4  # ONNX Runtime vs PyTorch, probabilities and offsets
+
+# PNet's static input: a window of 128 px gives 59 exact cells per axis (window / 2 - 5), so a
+# 1280-px detection copy takes a few dozen windows, and small levels waste little padding.
+STATIC_PNET_WINDOW = 128
+STATIC_TARGETS = ("onnx", "tflite")
+
+
+def static_shapes(window: int = STATIC_PNET_WINDOW) -> dict[str, tuple[int, ...]]:
+    """Input shape of each static detector graph."""
+    return {"pnet": (1, 3, window, window), "rnet": (1, 3, 24, 24), "onet": (1, 3, 48, 48)}
+
+
+def _static_name(name: str, target: str, window: int) -> str:
+    suffix = f"w{window}" if name == "pnet" else "b1"
+    return f"detector-{name}-{suffix}.{'onnx' if target == 'onnx' else 'tflite'}"
+
+
+def _export_static_graph(net: torch.nn.Module, name: str, target: str, sample: torch.Tensor,
+                         path: Path, metadata: dict[str, str]) -> None:
+    inputs, outputs = DETECTOR_GRAPHS[name][:2]
+    if target == "onnx":
+        import onnx
+
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = Path(tmp) / "raw.onnx"
+            torch.onnx.export(net, (sample,), str(raw), input_names=list(inputs),
+                              output_names=list(outputs), opset_version=OPSET, dynamo=False)
+            model = onnx.load(str(raw))
+        onnx.checker.check_model(model, full_check=True)
+        _embed_metadata(model, metadata)
+        onnx.save(model, str(path))
+    else:
+        from imn_export.export import tflite_format
+        from imn_export.export.graphs import GraphSpec
+        from imn_export.export.quant_scope import CONVOLUTIONS
+
+        spec = GraphSpec(f"detector-{name}", lambda _: net, inputs, outputs, "MTCNN " + name, CONVOLUTIONS)
+        tflite_format.export(net, spec, [sample], path, "fp32", metadata)
+
+
+def _run_static(path: Path, name: str, target: str, x: np.ndarray) -> list[np.ndarray]:
+    inputs, outputs = DETECTOR_GRAPHS[name][:2]
+    if target == "onnx":
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return session.run(list(outputs), {inputs[0]: x})
+    from ai_edge_litert.interpreter import Interpreter
+
+    result = Interpreter(model_path=str(path)).get_signature_runner()(**{inputs[0]: x})
+    return [result[o] for o in outputs]
+
+
+def export_static_detector(out: Path, targets: list[str], metadata: dict[str, str], log=print,
+                           window: int = STATIC_PNET_WINDOW) -> dict:
+    """Static-shape detector graphs for each of ``targets`` (onnx, tflite); returns the manifest's
+    ``detector.static`` entry with each graph's parity against the PyTorch port."""
+    from imn_export.detect.mtcnn import load_mtcnn
+
+    nets, entry = load_mtcnn(), {"pnet_window": window, "batch": 1, "targets": {}}
+    generator = torch.Generator().manual_seed(1)
+    for target in targets:
+        graphs = {}
+        for name, shape in static_shapes(window).items():
+            final = out / _static_name(name, target, window)
+            sample = torch.rand(shape, generator=generator)
+            tmp_path = out / f".tmp-{final.name}"
+            _export_static_graph(nets[name], name, target, sample, tmp_path,
+                                 {**metadata, "imn.graph": f"detector-{name}", "imn.target": target})
+            move_into_place(tmp_path, final)
+            check = torch.rand(shape, generator=generator)
+            with torch.no_grad():
+                expected = [t.numpy() for t in nets[name](check)]
+            got = _run_static(final, name, target, check.numpy())
+            error = max(float(np.abs(a - b).max()) for a, b in zip(got, expected))
+            if error > PARITY_MAX_ERROR:
+                raise RuntimeError(f"static detector {name} ({target}) differs from PyTorch by {error:.2e}")
+            inputs, outputs = DETECTOR_GRAPHS[name][:2]
+            graphs[name] = {"file": final.name, "sha256": sha256_path(final), "inputs": list(inputs),
+                            "outputs": list(outputs), "shape": list(shape), "parity_max_abs_error": error}
+            log(f"detector {name} ({target}, static {list(shape)}): {final.name}, parity max error {error:.1e}")
+        entry["targets"][target] = graphs
+    return entry
 
 
 def export_detector(out: Path, metadata: dict[str, str], log=print) -> dict:

@@ -270,15 +270,21 @@ def _masknet_path(options: ExportOptions, log) -> Path | None:
 
 def _export_detector(options: ExportOptions, pairs, model: dict, created: str, out: Path,
                      log) -> dict | None:
-    """MTCNN's graphs for the SDK's photo pipeline, with every ONNX export (they are ONNX only)."""
-    if "onnx" not in {fmt.key for fmt, _ in pairs} or options.graphs != "all":
-        return None
-    from imn_export.export.detector import export_detector
+    """MTCNN's graphs for the SDK's photo pipeline: the dynamic ONNX graphs (desktop) and static
+    ones for each ONNX or TFLite target (phones), with every full export that has one of them."""
+    from imn_export.export.detector import STATIC_TARGETS
 
+    targets = [t for t in STATIC_TARGETS if t in {fmt.key for fmt, _ in pairs}]
+    if not targets or options.graphs != "all":
+        return None
+    from imn_export.export.detector import export_detector, export_static_detector
+
+    metadata = {"imn.schema_version": str(SCHEMA_VERSION), "imn.model": model["name"],
+                "imn.created": created, "imn.exporter": f"imn-export {__version__}"}
     try:
-        return export_detector(out, {"imn.schema_version": str(SCHEMA_VERSION),
-                                     "imn.model": model["name"], "imn.created": created,
-                                     "imn.exporter": f"imn-export {__version__}"}, log)
+        entry = export_detector(out, metadata, log)
+        entry["static"] = export_static_detector(out, targets, metadata, log)
+        return entry
     except ImportError as error:
         log(f"no face detector in the bundle: {error}")
         return None

@@ -54,3 +54,58 @@ def test_finds_one_face_in_real_aligned_photos(bundle, real_faces_dir):
              for p in paths]
     # Measured 2026-11-27: 48 of the first 50 (96.5% of the first 200).
     assert np.mean(found) >= 0.94
+
+
+def _static_runner(path, inputs, outputs):
+    from imn_sdk.bundle import _onnx_runner, _tflite_runner
+    return (_onnx_runner if path.suffix == ".onnx" else _tflite_runner)(path, inputs, outputs, 2)
+
+
+def _static_graphs(folder, manifest_static, target):
+    return {name: _static_runner(folder / g["file"], g["inputs"], g["outputs"])
+            for name, g in manifest_static["targets"][target].items()}
+
+
+# Tolerance between the static graphs and the dynamic ones: the same float32 convolutions in
+# another order (parity at export is ~1e-6).
+STATIC_TOLERANCE = 1e-5
+
+
+@pytest.mark.parametrize("shape", [(12, 12), (64, 48), (128, 128), (130, 246), (300, 412), (248, 600)])
+def test_windowed_pnet_equals_the_whole_level_run(bundle, shape):
+    from imn_sdk.detect import windowed_pnet
+    static = bundle.manifest["detector"]["static"]
+    window = static["pnet_window"]
+    graphs = _static_graphs(bundle.folder, static, "onnx")
+    level = np.random.default_rng(sum(shape)).random((1, 3, *shape), dtype=np.float32)
+    whole = bundle.detector["pnet"](level)
+    tiled = windowed_pnet(graphs["pnet"], window)(level)
+    for a, b in zip(whole, tiled):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, atol=STATIC_TOLERANCE, rtol=0)
+
+
+def test_static_graphs_find_the_same_faces(bundle, astronaut):
+    from imn_sdk.detect import one_by_one, windowed_pnet
+    static = bundle.manifest["detector"]["static"]
+    graphs = _static_graphs(bundle.folder, static, "onnx")
+    runners = {"pnet": windowed_pnet(graphs["pnet"], static["pnet_window"]),
+               "rnet": one_by_one(graphs["rnet"]), "onet": one_by_one(graphs["onet"])}
+    (dynamic,), (fixed,) = detect_faces(astronaut, bundle.detector), detect_faces(astronaut, runners)
+    np.testing.assert_allclose(fixed.box, dynamic.box, atol=1e-3)
+    np.testing.assert_allclose(fixed.landmarks, dynamic.landmarks, atol=1e-3)
+
+
+def test_tflite_static_graphs_match_the_dynamic_onnx_ones(bundle, tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    from imn_export.export.detector import export_static_detector
+    from imn_sdk.detect import one_by_one, windowed_pnet
+
+    static = export_static_detector(tmp_path, ["tflite"], {"imn.model": "test"}, log=lambda _: None)
+    graphs = _static_graphs(tmp_path, static, "tflite")
+    level = np.random.default_rng(0).random((1, 3, 200, 140), dtype=np.float32)
+    for a, b in zip(bundle.detector["pnet"](level), windowed_pnet(graphs["pnet"], static["pnet_window"])(level)):
+        np.testing.assert_allclose(b, a, atol=1e-4, rtol=0)
+    patches = np.random.default_rng(1).random((3, 3, 48, 48), dtype=np.float32)
+    for a, b in zip(bundle.detector["onet"](patches), one_by_one(graphs["onet"])(patches)):
+        np.testing.assert_allclose(b, a, atol=1e-4, rtol=0)

@@ -33,7 +33,7 @@ def computed(bundle):
     return make_golden(bundle.detector, GOLDEN)
 
 
-@pytest.mark.parametrize("name", ["detector", "geometry", "photo"])
+@pytest.mark.parametrize("name", ["detector", "geometry", "resample", "keys", "photo"])
 def test_golden_vectors_reproduce(computed, name):
     expected = json.loads((GOLDEN / f"{name}.json").read_text())
     got = computed[name]

@@ -101,9 +101,58 @@ def crop_patches(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     return patches
 
 
+def level_side(side: int, scale: float) -> int:
+    """A pyramid level's side: ``side * scale`` rounded up to an even number. Even sides give PNet's
+    2x2 pooling no partial window, so a static window slid over the level (``windowed_pnet``)
+    reproduces the whole-level run exactly."""
+    return 2 * max(1, int(np.ceil(side * scale / 2)))
+
+
+def window_starts(length: int, window: int) -> list[int]:
+    """Even offsets of PNet windows along a level side: each window adds ``window / 2 - 5`` cells,
+    the last one is moved back to end at the level's edge."""
+    if length <= window:
+        return [0]
+    return list(range(0, length - window, window - 10)) + [length - window]
+
+
+def windowed_pnet(run_window: Runner, window: int) -> Runner:
+    """A whole-level PNet runner from a static graph of input ``[1, 3, window, window]`` (mobile
+    runtimes): zero-padded windows at even offsets; of each, the first ``window / 2 - 5`` cells per
+    axis, whose receptive fields lie inside the window, so they equal the whole-level run's."""
+    cells = window // 2 - 5
+
+    def run(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        _, _, h, w = image.shape
+        if h % 2 or w % 2:
+            raise ValueError(f"PNet windows need an even-sized level, got {h}x{w}")
+        rows, cols = h // 2 - 5, w // 2 - 5
+        offsets = np.zeros((1, 4, rows, cols), np.float32)
+        prob = np.zeros((1, rows, cols), np.float32)
+        for y in window_starts(h, window):
+            for x in window_starts(w, window):
+                patch = np.zeros((1, 3, window, window), np.float32)
+                block = image[:, :, y:y + window, x:x + window]
+                patch[:, :, :block.shape[2], :block.shape[3]] = block
+                o, p = run_window(patch)
+                r, c = min(cells, rows - y // 2), min(cells, cols - x // 2)
+                offsets[:, :, y // 2:y // 2 + r, x // 2:x // 2 + c] = o[:, :, :r, :c]
+                prob[:, y // 2:y // 2 + r, x // 2:x // 2 + c] = p[:, :r, :c]
+        return offsets, prob
+    return run
+
+
+def one_by_one(run_one: Runner) -> Runner:
+    """An N-box RNet or ONet runner from a static graph of batch 1."""
+    def run(patches: np.ndarray) -> tuple[np.ndarray, ...]:
+        outputs = [run_one(patches[i:i + 1]) for i in range(len(patches))]
+        return tuple(np.concatenate(parts) for parts in zip(*outputs))
+    return run
+
+
 def _resized(image_u8: np.ndarray, scale: float) -> np.ndarray:
     h, w = image_u8.shape[:2]
-    size = (max(1, int(np.ceil(w * scale))), max(1, int(np.ceil(h * scale))))
+    size = (level_side(w, scale), level_side(h, scale))
     small = np.asarray(Image.fromarray(image_u8).resize(size, Image.BOX), np.float32) / 255
     return small.transpose(2, 0, 1)[None]
 

@@ -2,13 +2,16 @@
 
 Each case is an input and the output the reference SDK computes for it: detector graph I/O
 (weights fixed by the mtcnn package, so any bundle's detector must reproduce them), alignment,
-the blend mask, tiling, suppression, the pixel digest, the metadata reader, and a small photo
-case (the astronaut at 256x256: faces, landmarks, crop transform and hidden regions). Written by
+the blend mask, tiling, suppression, the pixel digest, Pillow's resamplers (box resize, bicubic
+and bilinear affine warps, which the other SDKs reimplement to the same pixels), the keyed
+mode's KDF, check value and scramble, and a small photo case (the astronaut at 256x256: faces,
+landmarks, crop transform and hidden regions). Written by
 ``python -m imn_sdk.golden BUNDLE sdk/golden``; checked by tests/sdk/test_golden.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -63,6 +66,55 @@ def geometry_cases() -> dict:
     }
 
 
+def _pattern_u8(height: int, width: int, seed: float) -> np.ndarray:
+    """``(H, W, 3)`` uint8 ``floor(pattern * 256)`` of ``_pattern``."""
+    return np.minimum(_pattern((height, width, 3), seed) * 256, 255).astype(np.uint8)
+
+
+def resample_cases() -> dict:
+    """Pillow's resamplers on pattern images: what every SDK's own resampler must reproduce."""
+    from PIL import Image
+
+    image = _pattern_u8(37, 41, seed=7.0)
+    plane = _pattern((19, 23), seed=3.0)
+    affine = [0.93, 0.11, -2.3, -0.08, 0.97, 1.7]
+    boxed = {f"{w}x{h}": np.asarray(Image.fromarray(image).resize((w, h), Image.BOX)).tolist()
+             for w, h in [(29, 20), (41, 13), (17, 37), (41, 37)]}
+    return {
+        "image": {"pattern_seed": 7.0, "shape": [37, 41, 3], "rule": "min(floor(pattern * 256), 255) as uint8"},
+        "plane": {"pattern_seed": 3.0, "shape": [19, 23]},
+        "box_resize": {"output": boxed, "tolerance": "exact"},
+        "bicubic_warp": {"affine": affine, "size": [30, 33], "tolerance": "exact",
+                         "output": np.asarray(Image.fromarray(image).transform(
+                             (30, 33), Image.AFFINE, tuple(affine), Image.BICUBIC)).tolist()},
+        "bilinear_warp": {"affine": [1.13, 0.11, -2.3, -0.08, 0.97, 1.7], "size": [25, 21], "tolerance": "tensor",
+                          "output": np.asarray(Image.fromarray(plane, "F").transform(
+                              (25, 21), Image.AFFINE, (1.13, 0.11, -2.3, -0.08, 0.97, 1.7),
+                              Image.BILINEAR)).round(6).tolist()},
+    }
+
+
+def key_cases() -> dict:
+    """Keyed mode from fixed secrets and salt: photo keys, check values, a tile's scramble."""
+    from imn_sdk import keys
+
+    key, salt = bytes(range(32)), bytes(range(100, 116))
+    photo_key = keys.Secret(key=key).photo_key(salt)
+    passphrase_key = keys.Secret(passphrase="correct horse battery").photo_key(salt)
+    order, turns = keys.tile_scramble(photo_key, 1, 64, 128, 16)
+    tile = _pattern_u8(128, 128, seed=5.0)
+    return {
+        "key": key.hex(), "salt": salt.hex(), "passphrase": "correct horse battery",
+        "photo_key": photo_key.hex(), "check": keys.check_value(photo_key),
+        "passphrase_photo_key": passphrase_key.hex(),
+        "tile_scramble": {"region": 1, "x": 64, "y": 128, "count": 16,
+                          "order": order.tolist(), "turns": turns.tolist()},
+        "scrambled_tile": {"pattern_seed": 5.0, "shape": [128, 128, 3], "piece": 32,
+                           "sha256": hashlib.sha256(keys.scramble(tile, order, turns).tobytes()).hexdigest()},
+        "tolerance": "exact",
+    }
+
+
 PHOTO_FILE = "astronaut-256.png"
 
 
@@ -91,7 +143,7 @@ def photo_case(runners, folder: Path) -> dict:
 
 def make_golden(runners, folder: Path) -> dict[str, dict]:
     return {"detector": detector_cases(runners), "geometry": geometry_cases(),
-            "photo": photo_case(runners, folder)}
+            "resample": resample_cases(), "keys": key_cases(), "photo": photo_case(runners, folder)}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,116 @@
+package org.imn.sdk
+
+import com.google.gson.JsonElement
+import com.google.gson.JsonObject
+import com.google.gson.JsonParser
+import com.google.gson.JsonPrimitive
+import java.security.MessageDigest
+
+/**
+ * The `imn` PNG chunk: what a protected photo records so it can be recovered, and a digest of the
+ * masked pixels so later damage is detected before anything is revealed (sdk/spec/photo.md §5).
+ * The reader is where untrusted bytes enter: it accepts exactly the Python SDK's schema.
+ */
+object Metadata {
+    const val CHUNK_KEY = "imn"
+    const val FORMAT_VERSION = 1
+    private const val MAX_CHUNK_CHARS = 1 shl 20
+    private val HEX = Regex("[0-9a-f]{32}")
+
+    /** sha256 over each region's `"x,y,width,height;"` and its `(h, w, 3)` masked bytes, in order. */
+    fun pixelDigest(rgb: RgbImage, regions: List<Box>): String {
+        val digest = MessageDigest.getInstance("SHA-256")
+        for (r in regions) {
+            digest.update("${r.x0},${r.y0},${r.width},${r.height};".toByteArray(Charsets.US_ASCII))
+            digest.update(rgb.crop(r.x0, r.y0, r.width, r.height).pixels)
+        }
+        return "sha256:" + digest.digest().joinToString("") { "%02x".format(it) }
+    }
+
+    fun regionJson(r: Box): JsonObject = JsonObject().apply {
+        addProperty("x", r.x0); addProperty("y", r.y0); addProperty("width", r.width); addProperty("height", r.height)
+    }
+
+    private fun fail(message: String): Nothing = throw InvalidMetadata("imn metadata: $message")
+
+    private fun int(value: JsonElement?, name: String, low: Int = 0, high: Int = 1 shl 20): Int {
+        val p = value as? JsonPrimitive
+        val number = if (p != null && p.isNumber) p.asNumber.toString() else null
+        val v = number?.toIntOrNull()
+        if (v == null || v < low || v > high) fail("$name must be an integer in [$low, $high], got $value")
+        return v
+    }
+
+    private fun string(o: JsonObject, name: String): String? =
+        (o.get(name) as? JsonPrimitive)?.takeIf { it.isString }?.asString
+
+    /** The validated record from a PNG's text chunks; [NotProtected] when there is none. */
+    fun parseRecord(text: Map<String, String>): Record {
+        val raw = text[CHUNK_KEY] ?: throw NotProtected(
+            "no IMN metadata in this image: it was not protected by IMN, or an app stripped the " +
+            "metadata when saving it (nothing can be recovered)")
+        if (raw.length > MAX_CHUNK_CHARS) fail("not text, or larger than 1 MB")
+        val json = try {
+            JsonParser.parseString(raw)
+        } catch (e: Exception) {
+            throw InvalidMetadata("imn metadata is not valid JSON (${e.message})")
+        } catch (e: StackOverflowError) {
+            throw InvalidMetadata("imn metadata is not valid JSON (nested too deeply)")
+        }
+        val record = json as? JsonObject ?: fail("expected a JSON object")
+        val version = record.get("format")
+        if (version !is JsonPrimitive || !version.isNumber || version.asNumber.toString() != "$FORMAT_VERSION") {
+            throw InvalidMetadata("imn metadata format $version; this SDK reads format $FORMAT_VERSION")
+        }
+        val size = record.get("size")
+        if (size == null || !size.isJsonArray || size.asJsonArray.size() != 2) fail("size must be [width, height]")
+        val width = int(size.asJsonArray[0], "size", 1)
+        val height = int(size.asJsonArray[1], "size", 1)
+        val bundle = record.get("bundle") as? JsonObject
+        if (bundle == null || listOf("checkpoint_sha256", "target", "precision").any { string(bundle, it) == null }) {
+            fail("bundle must name checkpoint_sha256, target, precision")
+        }
+        val tile = int(bundle.get("tile"), "bundle.tile", 2)
+        val regionList = record.get("regions")
+        if (regionList == null || !regionList.isJsonArray || regionList.asJsonArray.size() !in 1..4096) {
+            fail("regions must be a non-empty list")
+        }
+        val regions = regionList.asJsonArray.map { e ->
+            val r = e as? JsonObject ?: fail("each region must be an object")
+            val x = int(r.get("x"), "region.x")
+            val y = int(r.get("y"), "region.y")
+            val w = int(r.get("width"), "region.width", tile)
+            val h = int(r.get("height"), "region.height", tile)
+            if (w % tile != 0 || h % tile != 0 || x + w > width || y + h > height) {
+                fail("region $r is not whole tiles inside the image")
+            }
+            Box(x, y, x + w, y + h)
+        }
+        val digest = string(record, "digest")
+        if (digest == null || !digest.startsWith("sha256:") || digest.length != 71) {
+            fail("digest must be 'sha256:' + 64 hex digits")
+        }
+        val keyedValue = record.get("keyed") ?: JsonPrimitive(false)
+        if (keyedValue !is JsonPrimitive || !keyedValue.isBoolean) fail("keyed must be true or false")
+        var key: KeyRecord? = null
+        if (keyedValue.asBoolean) {
+            val k = record.get("key") as? JsonObject
+            val kind = k?.let { string(it, "kind") }
+            if (k == null || kind !in setOf("key", "passphrase")) fail("a keyed photo needs a key entry of kind key or passphrase")
+            val hex = listOf("salt", "check").map { name ->
+                string(k, name)?.takeIf { HEX.matches(it) } ?: fail("key.$name must be 32 lowercase hex digits")
+            }
+            val piece = int(k.get("piece"), "key.piece", 2)
+            if (tile % piece != 0) fail("key.piece $piece does not divide the tile $tile")
+            key = KeyRecord(kind!!, hex[0], hex[1], piece)
+        }
+        return Record(width, height, bundle, tile, regions, digest, key, record)
+    }
+}
+
+/** A keyed photo's `key` entry: never the key, only its salt and check value. */
+class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int)
+
+/** A validated `imn` record; [json] is the whole object as read. */
+class Record(val width: Int, val height: Int, val bundle: JsonObject, val tile: Int, val regions: List<Box>,
+             val digest: String, val key: KeyRecord?, val json: JsonObject)

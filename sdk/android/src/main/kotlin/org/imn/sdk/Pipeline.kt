@@ -1,0 +1,162 @@
+package org.imn.sdk
+
+import com.google.gson.JsonArray
+import com.google.gson.JsonObject
+import java.io.File
+
+/** A protected photo ready to save: masked `rgb`, the kept `alpha` and the `imn` record. */
+class ProtectedImage(val rgb: RgbImage, val alpha: ByteArray?, val record: JsonObject, val faces: List<Face>,
+                     val skipped: List<String>, val notes: List<String>) {
+    fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
+        PhotoIo.writePng(file, rgb, alpha, mapOf(Metadata.CHUNK_KEY to record.toString()), codec, overwrite)
+}
+
+/** The original photo, with notes (revealed on another target or precision, say). */
+class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Record, val notes: List<String>) {
+    fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
+        PhotoIo.writePng(file, rgb, alpha, emptyMap(), codec, overwrite)
+}
+
+/**
+ * protect and recover whole photos on a bundle, step for step the Python SDK's `pipeline.py`
+ * (sdk/spec/photo.md): detect → align → Mask face → feathered blend → hide each region's original
+ * pixels tile by tile at native resolution → PNG with the `imn` chunk; recover reads the chunk,
+ * checks bundle, size, digest and key, and reveals each tile.
+ */
+object Pipeline {
+    const val MIN_FACE_PIXELS = 40      // narrower faces are left alone (and reported)
+    const val DETECT_MAX_SIDE = 1280    // detection runs on a copy no larger than this
+
+    /** Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide. */
+    fun findFaces(bundle: Bundle, rgb: RgbImage): List<Face> {
+        val scale = Math.min(1.0, DETECT_MAX_SIDE.toDouble() / Math.max(rgb.width, rgb.height))
+        val small = if (scale == 1.0) rgb
+                    else Resample.boxResize(rgb, Math.rint(rgb.width * scale).toInt(), Math.rint(rgb.height * scale).toInt())
+        val found = Detect.detectFaces(small, bundle.detector, Math.max(20.0, MIN_FACE_PIXELS * scale))
+        val s = scale.toFloat()
+        return found.map { f ->
+            Face(DoubleArray(4) { f.box[it] / scale }, f.score, Array(5) { k -> floatArrayOf(f.landmarks[k][0] / s, f.landmarks[k][1] / s) })
+        }
+    }
+
+    private fun landmarks(face: Face) = Array(5) { doubleArrayOf(face.landmarks[it][0].toDouble(), face.landmarks[it][1].toDouble()) }
+
+    private fun round1(v: Double) = Math.round(v * 10) / 10.0
+
+    /**
+     * Put a Mask on every face of `photo` and hide the original faces in it. `identity`: a preset
+     * index, or null (face i gets preset i mod K); `secret`: only its holder can recover the faces
+     * (null = keyless). Throws [NoFaceFound] when there is nothing to protect.
+     */
+    fun protect(photo: Photo, bundle: Bundle, identity: Int? = null, secret: Keys.Secret? = null,
+                progress: (String) -> Unit = {}): ProtectedImage {
+        val rgb = photo.rgb
+        val size = bundle.size
+        Tiles.snap(doubleArrayOf(0.0, 0.0, 1.0, 1.0), rgb.width, rgb.height, size)  // ImageTooSmall before any work
+        if (identity != null && identity !in bundle.identities.indices) {
+            throw IllegalArgumentException("identity preset $identity does not exist; the bundle has 0..${bundle.identities.size - 1}")
+        }
+        progress("detect")
+        val all = findFaces(bundle, rgb)
+        val skipped = all.filter { it.width < MIN_FACE_PIXELS }.map {
+            "face at (${Math.round(it.box[0])}, ${Math.round(it.box[1])}) is ${Math.round(it.width)} px wide, below $MIN_FACE_PIXELS px"
+        }
+        val faces = all.filter { it.width >= MIN_FACE_PIXELS }
+        if (faces.isEmpty()) {
+            throw NoFaceFound("no face to protect in this photo" + if (skipped.isEmpty()) "" else " (${skipped.joinToString("; ")})")
+        }
+        val transforms = faces.map { Align.cropTransform(landmarks(it), size) }
+        val regions = Tiles.merge(transforms.map { Align.blendBox(it, size) }, rgb.width, rgb.height, size)
+        val blended = rgb.copy()
+        val faceRecords = JsonArray()
+        for ((i, face) in faces.withIndex()) {
+            progress("mask face ${i + 1}/${faces.size}")
+            val preset = identity ?: i % bundle.identities.size
+            val mask = bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size), bundle.identities[preset])
+            val cx = face.landmarks.map { it[0] }.sum() / 5.0
+            val cy = face.landmarks.map { it[1] }.sum() / 5.0
+            val region = regions.first { it.contains(cx, cy) }
+            Align.pasteBack(blended, mask, transforms[i], intArrayOf(region.x0, region.y0, region.x1, region.y1))
+            faceRecords.add(JsonObject().apply {
+                add("box", JsonArray().apply { face.box.forEach { add(round1(it)) } })
+                addProperty("score", Math.round(face.score * 1e4) / 1e4)
+                add("landmarks", JsonArray().apply {
+                    face.landmarks.forEach { p -> add(JsonArray().apply { add(round1(p[0].toDouble())); add(round1(p[1].toDouble())) }) }
+                })
+                addProperty("identity", preset)
+            })
+        }
+        val keyed = secret?.let { Keys.newKeyRecord(it) }
+        val notes = photo.notes.toMutableList()
+        if (secret != null && bundle.manifest.getAsJsonObject("model")["key_piece"]?.asInt != Keys.PIECE) {
+            notes.add("this bundle's network was not trained on key scrambles: keyed recovery will be a few dB worse than with a keyed bundle")
+        }
+        val out = rgb.copy()
+        for ((k, region) in regions.withIndex()) {
+            progress("hide region ${k + 1}/${regions.size}")
+            for ((x, y) in Tiles.tileOrigins(region, size)) {
+                var original = rgb.crop(x, y, size, size)
+                if (keyed != null) original = Keys.scramble(original, tileScramble(keyed.second, k, x, y, size))
+                out.paste(bundle.hide(original, blended.crop(x, y, size, size)), x, y)
+            }
+        }
+        val record = JsonObject().apply {
+            addProperty("format", Metadata.FORMAT_VERSION)
+            add("size", JsonArray().apply { add(rgb.width); add(rgb.height) })
+            add("bundle", bundle.describe())
+            add("regions", JsonArray().apply { regions.forEach { add(Metadata.regionJson(it)) } })
+            add("faces", faceRecords)
+            addProperty("keyed", keyed != null)
+            addProperty("digest", Metadata.pixelDigest(out, regions))
+            if (keyed != null) add("key", JsonObject().apply {
+                addProperty("kind", keyed.first.kind); addProperty("salt", keyed.first.salt)
+                addProperty("check", keyed.first.check); addProperty("piece", keyed.first.piece)
+                addProperty("kdf", "hkdf-sha256")
+                if (keyed.first.kind == "passphrase") add("kdf", JsonObject().apply {
+                    add("scrypt", JsonObject().apply { addProperty("n", 1 shl 15); addProperty("r", 8); addProperty("p", 1) })
+                    addProperty("then", "hkdf-sha256")
+                })
+            })
+        }
+        return ProtectedImage(out, photo.alpha, record, faces, skipped, notes)
+    }
+
+    private fun tileScramble(photoKey: ByteArray, region: Int, x: Int, y: Int, size: Int) =
+        Keys.tileScramble(photoKey, region, x, y, (size / Keys.PIECE) * (size / Keys.PIECE))
+
+    /**
+     * Put the Mask off. Throws [NotProtected] without IMN metadata, [ImageModified] when the
+     * pixels changed since protection (`force` tries anyway where the size still fits),
+     * [BundleMismatch] for another checkpoint or tile, [KeyRequired] / [WrongKey] for a keyed
+     * photo without the right secret — all before any pixel is revealed.
+     */
+    fun recover(photo: Photo, bundle: Bundle, force: Boolean = false, secret: Keys.Secret? = null,
+                progress: (String) -> Unit = {}): RecoveredImage {
+        if (photo.format.isNotEmpty() && photo.format != "PNG" && Metadata.CHUNK_KEY !in photo.text) {
+            throw ImageModified("this is a ${photo.format} file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
+        }
+        val record = Metadata.parseRecord(photo.text)
+        val notes = bundle.checkCanReveal(record.bundle)
+        val rgb = photo.rgb
+        if (rgb.width != record.width || rgb.height != record.height) {
+            throw ImageModified("the photo is ${rgb.width}x${rgb.height} but was protected at ${record.width}x${record.height}: " +
+                                "it was resized or cropped, and the hidden faces cannot be recovered")
+        }
+        if (Metadata.pixelDigest(rgb, record.regions) != record.digest && !force) {
+            throw ImageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the recovered " +
+                                "faces would be damaged; force = true tries anyway")
+        }
+        val photoKey = record.key?.let { Keys.openKeyRecord(it, secret) }
+        val size = bundle.size
+        val out = rgb.copy()
+        for ((k, region) in record.regions.withIndex()) {
+            progress("reveal region ${k + 1}/${record.regions.size}")
+            for ((x, y) in Tiles.tileOrigins(region, size)) {
+                var revealed = bundle.reveal(rgb.crop(x, y, size, size))
+                if (photoKey != null) revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size))
+                out.paste(revealed, x, y)
+            }
+        }
+        return RecoveredImage(out, photo.alpha, record, notes)
+    }
+}

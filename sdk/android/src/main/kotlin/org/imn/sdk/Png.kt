@@ -1,0 +1,98 @@
+package org.imn.sdk
+
+import java.io.ByteArrayOutputStream
+import java.nio.ByteBuffer
+import java.util.zip.CRC32
+import java.util.zip.DeflaterOutputStream
+import java.util.zip.InflaterInputStream
+
+/**
+ * PNG text chunks, read and written at the byte level: platform encoders (Android's
+ * `Bitmap.compress`, iOS' ImageIO) cannot write an iTXt chunk, so the SDK inserts the `imn`
+ * chunk into the encoder's bytes (PNG spec §11.3.4; what the Python SDK writes through Pillow).
+ */
+object Png {
+    private val SIGNATURE = byteArrayOf(0x89.toByte(), 'P'.toByte(), 'N'.toByte(), 'G'.toByte(), 13, 10, 26, 10)
+    private const val MAX_TEXT_BYTES = 1 shl 20
+
+    fun isPng(bytes: ByteArray): Boolean = bytes.size >= 8 && bytes.copyOf(8).contentEquals(SIGNATURE)
+
+    private class Chunk(val type: String, val start: Int, val data: ByteArray)
+
+    private fun chunks(bytes: ByteArray): List<Chunk> {
+        if (!isPng(bytes)) throw InvalidImage("not a PNG file")
+        val out = ArrayList<Chunk>()
+        val buffer = ByteBuffer.wrap(bytes)
+        var at = 8
+        while (at + 12 <= bytes.size) {
+            val length = buffer.getInt(at)
+            if (length < 0 || at + 12L + length > bytes.size) throw InvalidImage("the PNG is truncated")
+            val type = String(bytes, at + 4, 4, Charsets.ISO_8859_1)
+            val data = bytes.copyOfRange(at + 8, at + 8 + length)
+            val crc = CRC32().apply { update(bytes, at + 4, 4 + length) }.value.toInt()
+            if (crc != buffer.getInt(at + 8 + length)) throw InvalidImage("the PNG is damaged (bad $type checksum)")
+            out.add(Chunk(type, at, data))
+            at += 12 + length
+            if (type == "IEND") break
+        }
+        return out
+    }
+
+    private fun inflate(data: ByteArray): ByteArray {
+        val out = ByteArrayOutputStream()
+        InflaterInputStream(data.inputStream()).use { input ->
+            val block = ByteArray(8192)
+            while (true) {
+                val n = input.read(block)
+                if (n < 0) break
+                out.write(block, 0, n)
+                if (out.size() > MAX_TEXT_BYTES) throw InvalidMetadata("imn metadata: not text, or larger than 1 MB")
+            }
+        }
+        return out.toByteArray()
+    }
+
+    /** The tEXt, zTXt and iTXt chunks of a PNG, keyword → text (first of each keyword wins). */
+    fun textChunks(bytes: ByteArray): Map<String, String> {
+        val out = LinkedHashMap<String, String>()
+        for (chunk in chunks(bytes)) {
+            val d = chunk.data
+            val nul = d.indexOf(0)
+            if (nul <= 0 || chunk.type !in setOf("tEXt", "zTXt", "iTXt")) continue
+            val key = String(d, 0, nul, Charsets.ISO_8859_1)
+            val text = try {
+                when (chunk.type) {
+                    "tEXt" -> String(d, nul + 1, d.size - nul - 1, Charsets.ISO_8859_1)
+                    "zTXt" -> String(inflate(d.copyOfRange(nul + 2, d.size)), Charsets.ISO_8859_1)
+                    else -> {
+                        val compressed = d[nul + 1].toInt() == 1
+                        val language = (nul + 3 until d.size).first { d[it].toInt() == 0 }
+                        val translated = (language + 1 until d.size).first { d[it].toInt() == 0 }
+                        val body = d.copyOfRange(translated + 1, d.size)
+                        String(if (compressed) inflate(body) else body, Charsets.UTF_8)
+                    }
+                }
+            } catch (e: InvalidMetadata) {
+                throw e
+            } catch (e: Exception) {
+                continue  // a damaged text chunk of another keyword is not ours to judge
+            }
+            if (key !in out) out[key] = text
+        }
+        return out
+    }
+
+    /** `png` with a compressed iTXt chunk `keyword: text` inserted before its first IDAT. */
+    fun withText(png: ByteArray, keyword: String, text: String): ByteArray {
+        val idat = chunks(png).firstOrNull { it.type == "IDAT" } ?: throw InvalidImage("the PNG has no image data")
+        val body = ByteArrayOutputStream()
+        body.write(keyword.toByteArray(Charsets.ISO_8859_1))
+        body.write(byteArrayOf(0, 1, 0, 0, 0))  // end of keyword, compressed, zlib, no language, no translation
+        DeflaterOutputStream(body).use { it.write(text.toByteArray(Charsets.UTF_8)) }
+        val data = body.toByteArray()
+        val chunk = ByteBuffer.allocate(12 + data.size)
+        chunk.putInt(data.size).put("iTXt".toByteArray(Charsets.ISO_8859_1)).put(data)
+        chunk.putInt(CRC32().apply { update(chunk.array(), 4, 4 + data.size) }.value.toInt())
+        return png.copyOfRange(0, idat.start) + chunk.array() + png.copyOfRange(idat.start, png.size)
+    }
+}

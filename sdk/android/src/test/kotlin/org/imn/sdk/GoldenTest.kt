@@ -1,0 +1,102 @@
+package org.imn.sdk
+
+import org.junit.Assert.assertArrayEquals
+import org.junit.Assert.assertEquals
+import org.junit.Test
+import java.security.MessageDigest
+
+/** The pure steps against sdk/golden/ (written by the Python reference SDK): alignment, the
+ *  blend weight, tiles, suppression, digest, Pillow-equal resampling and the keyed mode. */
+class GoldenTest {
+    private val geometry = TestEnv.golden("geometry")
+    private val resample = TestEnv.golden("resample")
+    private val keys = TestEnv.golden("keys")
+
+    @Test fun cropTransform() {
+        val case = geometry.getAsJsonObject("crop_transform")
+        val landmarks = case.getAsJsonArray("landmarks").map { TestEnv.doubles(it) }.toTypedArray()
+        val got = Align.cropTransform(landmarks, case["size"].asInt).m
+        assertArrayEquals(TestEnv.flat(case["output"]), got, 1e-6)
+    }
+
+    @Test fun faceAlpha() {
+        val case = geometry.getAsJsonObject("face_alpha")
+        val got = Align.faceAlpha(case["size"].asInt).map { it.toDouble() }.toDoubleArray()
+        assertArrayEquals(TestEnv.flat(case["output"]), got, 1e-6)
+    }
+
+    @Test fun snapAndMerge() {
+        for (c in geometry.getAsJsonObject("snap").getAsJsonArray("cases")) {
+            val o = c.asJsonObject
+            val photo = o.getAsJsonArray("photo")
+            val box = Tiles.snap(TestEnv.doubles(o["box"]), photo[0].asInt, photo[1].asInt, o["tile"].asInt)
+            assertEquals(TestEnv.doubles(o["output"]).map { it.toInt() }, listOf(box.x0, box.y0, box.x1, box.y1))
+        }
+        val m = geometry.getAsJsonObject("merge")
+        val merged = Tiles.merge(m.getAsJsonArray("boxes").map { TestEnv.doubles(it) }, m["photo"].asJsonArray[0].asInt,
+                                 m["photo"].asJsonArray[1].asInt, m["tile"].asInt)
+        assertEquals(m.getAsJsonArray("output").map { r -> TestEnv.doubles(r).map { it.toInt() } },
+                     merged.map { listOf(it.x0, it.y0, it.x1, it.y1) })
+    }
+
+    @Test fun nms() {
+        val n = geometry.getAsJsonObject("nms")
+        val kept = Detect.nms(n.getAsJsonArray("boxes").map { TestEnv.doubles(it) }, TestEnv.doubles(n["scores"]), n["threshold"].asDouble)
+        assertEquals(TestEnv.doubles(n["output"]).map { it.toInt() }, kept.sorted())
+    }
+
+    @Test fun pixelDigest() {
+        val d = geometry.getAsJsonObject("pixel_digest")
+        val image = RgbImage(8, 8, ByteArray(8 * 8 * 3) { (it % 251).toByte() })
+        val regions = d.getAsJsonArray("regions").map { r ->
+            val o = r.asJsonObject
+            Box(o["x"].asInt, o["y"].asInt, o["x"].asInt + o["width"].asInt, o["y"].asInt + o["height"].asInt)
+        }
+        assertEquals(d["output"].asString, Metadata.pixelDigest(image, regions))
+    }
+
+    private fun bytesOf(image: RgbImage) = image.pixels.map { (it.toInt() and 0xFF).toDouble() }.toDoubleArray()
+
+    @Test fun boxResizeEqualsPillow() {
+        val image = TestEnv.patternImage(37, 41, 7.0)
+        for ((size, expected) in resample.getAsJsonObject("box_resize").getAsJsonObject("output").entrySet()) {
+            val (w, h) = size.split("x").map { it.toInt() }
+            assertArrayEquals(size, TestEnv.flat(expected), bytesOf(Resample.boxResize(image, w, h)), 0.0)
+        }
+    }
+
+    @Test fun bicubicWarpEqualsPillow() {
+        val case = resample.getAsJsonObject("bicubic_warp")
+        val size = TestEnv.doubles(case["size"]).map { it.toInt() }
+        val got = Resample.warpBicubic(TestEnv.patternImage(37, 41, 7.0), TestEnv.doubles(case["affine"]), size[0], size[1])
+        assertArrayEquals(TestEnv.flat(case["output"]), bytesOf(got), 0.0)
+    }
+
+    @Test fun bilinearWarpEqualsPillow() {
+        val case = resample.getAsJsonObject("bilinear_warp")
+        val size = TestEnv.doubles(case["size"]).map { it.toInt() }
+        val got = Resample.warpBilinear(TestEnv.pattern(19 * 23, 3.0), 23, 19, TestEnv.doubles(case["affine"]), size[0], size[1])
+        assertArrayEquals(TestEnv.flat(case["output"]), got.map { it.toDouble() }.toDoubleArray(), 1e-6)
+    }
+
+    @Test fun keyDerivation() {
+        val salt = Keys.unhex(keys["salt"].asString)
+        val photoKey = Keys.Secret.ofKey(Keys.unhex(keys["key"].asString)).photoKey(salt)
+        assertEquals(keys["photo_key"].asString, Keys.hex(photoKey))
+        assertEquals(keys["check"].asString, Keys.checkValue(photoKey))
+        assertEquals(keys["passphrase_photo_key"].asString, Keys.hex(Keys.Secret.ofPassphrase(keys["passphrase"].asString).photoKey(salt)))
+    }
+
+    @Test fun tileScrambleAndItsInverse() {
+        val photoKey = Keys.unhex(keys["photo_key"].asString)
+        val t = keys.getAsJsonObject("tile_scramble")
+        val s = Keys.tileScramble(photoKey, t["region"].asInt, t["x"].asInt, t["y"].asInt, t["count"].asInt)
+        assertEquals(TestEnv.doubles(t["order"]).map { it.toInt() }, s.order.toList())
+        assertEquals(TestEnv.doubles(t["turns"]).map { it.toInt() }, s.turns.toList())
+        val tile = TestEnv.patternImage(128, 128, 5.0)
+        val scrambled = Keys.scramble(tile, s, 32)
+        val sha = MessageDigest.getInstance("SHA-256").digest(scrambled.pixels).joinToString("") { "%02x".format(it) }
+        assertEquals(keys.getAsJsonObject("scrambled_tile")["sha256"].asString, sha)
+        assertArrayEquals(tile.pixels, Keys.unscramble(scrambled, s, 32).pixels)
+    }
+}

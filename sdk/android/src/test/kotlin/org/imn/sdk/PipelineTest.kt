@@ -1,0 +1,162 @@
+package org.imn.sdk
+
+import com.google.gson.JsonParser
+import org.junit.AfterClass
+import org.junit.Assert.assertArrayEquals
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Before
+import org.junit.Test
+import java.io.File
+
+/**
+ * The Kotlin pipeline on a real bundle, its graphs run by the Python graph server, against what
+ * the Python reference SDK did with the same bundle (cases written by tests/sdk/test_android_sdk.py,
+ * which then recovers the photos this test protects).
+ */
+class PipelineTest {
+    companion object {
+        private var runtime: ProcessRuntime? = null
+        private var opened: Bundle? = null
+
+        fun bundle(): Bundle {
+            opened?.let { return it }
+            val r = ProcessRuntime(TestEnv.python).also { runtime = it }
+            return Bundle(TestEnv.bundle!!, r, target = "onnx", precision = "fp32").also { opened = it }
+        }
+
+        @AfterClass @JvmStatic fun stop() { runtime?.close() }
+    }
+
+    private val cases get() = TestEnv.cases!!
+
+    @Before fun needsBundle() {
+        TestEnv.needs("IMN_TEST_BUNDLE / IMN_TEST_CASES", TestEnv.bundle != null && TestEnv.cases != null)
+    }
+
+    private fun read(name: String) = ImageIoCodec.readFile(File(cases, name))
+
+    private fun outsideEqual(a: RgbImage, b: RgbImage, regions: List<Box>): Boolean {
+        for (y in 0 until a.height) for (x in 0 until a.width) {
+            if (regions.any { it.contains(x.toDouble(), y.toDouble()) }) continue
+            for (c in 0 until 3) if (a.at(x, y, c) != b.at(x, y, c)) return false
+        }
+        return true
+    }
+
+    @Test fun detectorGraphsGiveTheGoldenOutputs() {
+        val detector = TestEnv.golden("detector")
+        for (name in listOf("pnet", "rnet", "onet")) {
+            val case = detector.getAsJsonObject(name)
+            val shape = TestEnv.doubles(case.getAsJsonObject("input")["shape"]).map { it.toInt() }.toIntArray()
+            val input = Tensor(shape, TestEnv.pattern(shape.fold(1) { a, b -> a * b }, case.getAsJsonObject("input")["pattern_seed"].asDouble))
+            val outputs = bundle().detector.getValue(name).run(listOf(input))
+            for ((k, expected) in case.getAsJsonArray("outputs").withIndex()) {
+                assertArrayEquals("$name output $k", TestEnv.flat(expected), outputs[k].data.map { it.toDouble() }.toDoubleArray(), 1e-4)
+            }
+        }
+    }
+
+    @Test fun photoCaseFindsTheGoldenFace() {
+        val golden = TestEnv.golden("photo")
+        val photo = ImageIoCodec.readFile(File(TestEnv.golden, golden["photo"].asString))
+        val faces = Detect.detectFaces(photo.rgb, bundle().detector)
+        val expected = golden.getAsJsonArray("faces")
+        assertEquals(expected.size(), faces.size)
+        for ((i, e) in expected.withIndex()) {
+            val o = e.asJsonObject
+            assertArrayEquals(TestEnv.doubles(o["box"]), faces[i].box, 0.05)
+            assertArrayEquals(TestEnv.flat(o["landmarks"]), faces[i].landmarks.flatMap { it.map(Float::toDouble) }.toDoubleArray(), 0.05)
+            val lm = Array(5) { k -> doubleArrayOf(faces[i].landmarks[k][0].toDouble(), faces[i].landmarks[k][1].toDouble()) }
+            assertArrayEquals(TestEnv.flat(golden.getAsJsonArray("crop_transforms_64")[i]), Align.cropTransform(lm, 64).m, 1e-3)
+        }
+        val transforms = faces.map { f -> Align.cropTransform(Array(5) { k -> doubleArrayOf(f.landmarks[k][0].toDouble(), f.landmarks[k][1].toDouble()) }, 64) }
+        val regions = Tiles.merge(transforms.map { Align.blendBox(it, 64) }, 256, 256, 64)
+        assertEquals(golden.getAsJsonArray("regions_64").map { r -> TestEnv.doubles(r).map { it.toInt() } },
+                     regions.map { listOf(it.x0, it.y0, it.x1, it.y1) })
+    }
+
+    @Test fun protectMatchesThePythonSdk() {
+        val input = read("astronaut.png")
+        val python = read("python.imn.png")
+        val mine = Pipeline.protect(input, bundle())
+        val record = Metadata.parseRecord(python.text)
+        assertEquals(record.regions, Metadata.parseRecord(mapOf("imn" to mine.record.toString())).regions)
+        assertTrue("pixels outside the regions must be the input's", outsideEqual(mine.rgb, input.rgb, record.regions))
+        var differ = 0
+        var worst = 0
+        for (i in mine.rgb.pixels.indices) {
+            val d = Math.abs((mine.rgb.pixels[i].toInt() and 0xFF) - (python.rgb.pixels[i].toInt() and 0xFF))
+            if (d != 0) differ++
+            worst = Math.max(worst, d)
+        }
+        // Same graphs, same Pillow-equal resampling: at most rounding-edge differences.
+        println("protect: $differ of ${mine.rgb.pixels.size} values differ from the Python SDK's (worst $worst)")
+        assertTrue("$differ of ${mine.rgb.pixels.size} values differ from the Python SDK's (worst $worst)",
+                   differ <= mine.rgb.pixels.size / 1000 && worst <= 2)
+        val out = File(cases, "kotlin.imn.png")
+        out.delete()
+        mine.save(out, ImageIoCodec)
+        try {
+            mine.save(out, ImageIoCodec); fail("wrote over an existing file")
+        } catch (e: OutputExists) { }
+    }
+
+    @Test fun recoverEqualsThePythonSdk() {
+        val recovered = Pipeline.recover(read("python.imn.png"), bundle())
+        assertArrayEquals(read("python.recovered.png").rgb.pixels, recovered.rgb.pixels)
+        assertTrue(recovered.notes.isEmpty())
+    }
+
+    @Test fun keyedPhotos() {
+        val secret = Keys.Secret.ofKey(Keys.readKeyFile(File(cases, "key.txt")))
+        val keyed = read("python.keyed.imn.png")
+        assertArrayEquals(read("python.keyed.recovered.png").rgb.pixels, Pipeline.recover(keyed, bundle(), secret = secret).rgb.pixels)
+        try {
+            Pipeline.recover(keyed, bundle()); fail("recovered without the key")
+        } catch (e: KeyRequired) { }
+        try {
+            Pipeline.recover(keyed, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey())); fail("recovered with a wrong key")
+        } catch (e: WrongKey) {
+            assertTrue(e.message!!.contains("wrong key"))
+        }
+        val out = File(cases, "kotlin.keyed.imn.png")
+        out.delete()
+        Pipeline.protect(read("astronaut.png"), bundle(), secret = secret).save(out, ImageIoCodec)
+    }
+
+    @Test fun damagedOrForeignPhotosAreRefusedBeforeRevealing() {
+        try {
+            Pipeline.recover(read("astronaut.png"), bundle()); fail("an unprotected photo was recovered")
+        } catch (e: NotProtected) { }
+        val python = read("python.imn.png")
+        val region = Metadata.parseRecord(python.text).regions[0]
+        val edited = python.rgb.copy()
+        val i = ((region.y0 + 3) * edited.width + region.x0 + 3) * 3
+        edited.pixels[i] = (edited.pixels[i] + 1).toByte()
+        val photo = Photo(edited, null, text = python.text, format = "PNG")
+        try {
+            Pipeline.recover(photo, bundle()); fail("an edited photo passed the digest")
+        } catch (e: ImageModified) {
+            assertTrue(e.message!!.contains("changed after protection"))
+        }
+        Pipeline.recover(photo, bundle(), force = true)
+        try {
+            Pipeline.recover(Photo(python.rgb, format = "JPEG"), bundle()); fail("a JPEG was taken for a protected PNG")
+        } catch (e: ImageModified) { }
+        val other = JsonParser.parseString(python.text.getValue("imn")).asJsonObject
+        other.getAsJsonObject("bundle").addProperty("checkpoint_sha256", "0".repeat(64))
+        try {
+            Pipeline.recover(Photo(python.rgb, text = mapOf("imn" to other.toString()), format = "PNG"), bundle()); fail("another bundle's photo")
+        } catch (e: BundleMismatch) { }
+        try {
+            Pipeline.protect(Photo(RgbImage(32, 300)), bundle()); fail("a photo narrower than a tile")
+        } catch (e: ImageTooSmall) { }
+        try {
+            Pipeline.protect(Photo(RgbImage(200, 150, ByteArray(200 * 150 * 3) { 120 })), bundle()); fail("a face in a flat grey photo")
+        } catch (e: NoFaceFound) {
+            assertTrue(e.message!!.contains("no face"))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+"""The Kotlin SDK (sdk/android) on a desktop JVM: its JUnit suite runs against the golden vectors
+and, through the Python graph server, on this session's bundle, comparing its photos with the
+Python SDK's; then the Python SDK recovers the photos the Kotlin SDK protected (cross-SDK)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imn_export.metrics import image_metrics
+from imn_sdk import Secret, generate_key, protect, read_key_file, recover, write_key_file
+
+ROOT = Path(__file__).resolve().parents[2]
+ANDROID = ROOT / "sdk" / "android"
+JARS = Path(os.environ.get("IMN_JARS", "/usr/share/java"))
+NEEDED = ["gson.jar", "bcprov.jar", "junit4.jar", "hamcrest-core.jar", "kotlin-stdlib.jar"]
+
+# The Python SDK's own floor on this case (tests/sdk/test_pipeline.py): the Kotlin-protected photo
+# must recover as well as the Python-protected one.
+RECOVERED_PSNR_FLOOR = 36.0
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("kotlinc") is None or not all((JARS / j).is_file() for j in NEEDED),
+    reason="the Kotlin SDK tests need kotlinc and the junit4, hamcrest, gson and bcprov jars "
+           "(Debian: apt-get install kotlin junit4 libgoogle-gson-java libbcprov-java; .ci/run installs them)")
+
+
+@pytest.fixture(scope="module")
+def kotlin_run(bundle, bundle_dir, astronaut, tmp_path_factory):
+    cases = tmp_path_factory.mktemp("kotlin-cases")
+    Image.fromarray(astronaut).save(cases / "astronaut.png")
+    protected = protect(astronaut, bundle)
+    protected.save(cases / "python.imn.png")
+    recover(cases / "python.imn.png", bundle).save(cases / "python.recovered.png")
+    key_file = write_key_file(cases / "key.txt", generate_key())
+    secret = Secret(key=read_key_file(key_file))
+    protect(astronaut, bundle, secret=secret).save(cases / "python.keyed.imn.png")
+    recover(cases / "python.keyed.imn.png", bundle, secret=secret).save(cases / "python.keyed.recovered.png")
+    env = dict(os.environ, IMN_TEST_BUNDLE=str(bundle_dir), IMN_REQUIRE_ALL="1", IMN_TEST_CASES=str(cases), IMN_PYTHON=sys.executable,
+               IMN_METADATA_CORPUS=str(ROOT / "tests" / "sdk" / "metadata_corpus"),
+               IMN_BUILD=str(tmp_path_factory.mktemp("kotlin-build")),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "sdk" / "python"), os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([str(ANDROID / "run-jvm-tests.sh")], env=env, capture_output=True, text=True, timeout=900)
+    return run, cases, protected, secret
+
+
+def test_junit_suite_passes(kotlin_run):
+    run, *_ = kotlin_run
+    assert run.returncode == 0 and "OK (20 tests)" in run.stdout, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "protect: " in run.stdout  # the pipeline tests ran (IMN_REQUIRE_ALL turns skips into failures)
+
+
+def _region_psnr(original, recovered, record):
+    values = []
+    for r in record["regions"]:
+        box = (slice(r["y"], r["y"] + r["height"]), slice(r["x"], r["x"] + r["width"]))
+        values.append(image_metrics(original[box], recovered[box])["psnr"])
+    return min(values)
+
+
+def test_python_recovers_what_kotlin_protected(kotlin_run, bundle, astronaut):
+    run, cases, python_protected, _ = kotlin_run
+    assert run.returncode == 0, run.stdout[-2000:]
+    recovered = recover(cases / "kotlin.imn.png", bundle)
+    assert recovered.record["regions"] == python_protected.record["regions"]
+    assert _region_psnr(astronaut, recovered.rgb, recovered.record) >= RECOVERED_PSNR_FLOOR
+    outside = np.ones(astronaut.shape[:2], bool)
+    for r in recovered.record["regions"]:
+        outside[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]] = False
+    assert np.array_equal(recovered.rgb[outside], astronaut[outside])
+
+
+def test_python_recovers_a_kotlin_keyed_photo_with_the_key_only(kotlin_run, bundle, astronaut):
+    run, cases, _, secret = kotlin_run
+    assert run.returncode == 0, run.stdout[-2000:]
+    path = cases / "kotlin.keyed.imn.png"
+    right = recover(path, bundle, secret=secret)
+    assert _region_psnr(astronaut, right.rgb, right.record) >= RECOVERED_PSNR_FLOOR - 6  # untrained-on-scrambles bundle
+    from imn_sdk import WrongKey
+    with pytest.raises(WrongKey):
+        recover(path, bundle, secret=Secret(key=generate_key()))
