@@ -1,6 +1,8 @@
 """The Kotlin SDK (sdk/android) on a desktop JVM: its JUnit suite runs against the golden vectors
-and, through the Python graph server, on this session's bundle, comparing its photos with the
-Python SDK's; then the Python SDK recovers the photos the Kotlin SDK protected (cross-SDK)."""
+and, through the Python graph server, on a real bundle's ONNX artifacts and on its TFLite ones
+(the very files LiteRT runs on Android, static detector included), comparing its photos with the
+Python SDK's on the same artifacts; then the Python SDK recovers the photos the Kotlin SDK
+protected (cross-SDK)."""
 
 import os
 import shutil
@@ -31,8 +33,25 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def kotlin_run(bundle, bundle_dir, astronaut, tmp_path_factory):
-    cases = tmp_path_factory.mktemp("kotlin-cases")
+def tflite_bundle_dir(tmp_path_factory):
+    """The SDK tests' 64-px bundle as TFLite artifacts (what an Android app ships)."""
+    pytest.importorskip("ai_edge_litert")
+    from imn_export.export.exporter import ExportOptions, export_bundle
+
+    out = tmp_path_factory.mktemp("sdk-bundle-tflite")
+    export_bundle(ExportOptions(targets="tflite", precisions="fp32", size=64, out=str(out), checks=1,
+                                progress=False), log=lambda _: None)
+    return out
+
+
+@pytest.fixture(scope="module", params=["onnx", "tflite"])
+def kotlin_run(request, bundle_dir, astronaut, tmp_path_factory):
+    from imn_sdk import Bundle
+
+    target = request.param
+    folder = bundle_dir if target == "onnx" else request.getfixturevalue("tflite_bundle_dir")
+    bundle = Bundle(folder, target=target)
+    cases = tmp_path_factory.mktemp(f"kotlin-cases-{target}")
     Image.fromarray(astronaut).save(cases / "astronaut.png")
     protected = protect(astronaut, bundle)
     protected.save(cases / "python.imn.png")
@@ -41,18 +60,19 @@ def kotlin_run(bundle, bundle_dir, astronaut, tmp_path_factory):
     secret = Secret(key=read_key_file(key_file))
     protect(astronaut, bundle, secret=secret).save(cases / "python.keyed.imn.png")
     recover(cases / "python.keyed.imn.png", bundle, secret=secret).save(cases / "python.keyed.recovered.png")
-    env = dict(os.environ, IMN_TEST_BUNDLE=str(bundle_dir), IMN_REQUIRE_ALL="1", IMN_TEST_CASES=str(cases), IMN_PYTHON=sys.executable,
+    env = dict(os.environ, IMN_TEST_BUNDLE=str(folder), IMN_TEST_TARGET=target, IMN_REQUIRE_ALL="1", IMN_TEST_CASES=str(cases), IMN_PYTHON=sys.executable,
                IMN_METADATA_CORPUS=str(ROOT / "tests" / "sdk" / "metadata_corpus"),
                IMN_BUILD=str(tmp_path_factory.mktemp("kotlin-build")),
                PYTHONPATH=os.pathsep.join([str(ROOT / "sdk" / "python"), os.environ.get("PYTHONPATH", "")]))
     run = subprocess.run([str(ANDROID / "run-jvm-tests.sh")], env=env, capture_output=True, text=True, timeout=900)
-    return run, cases, protected, secret
+    return run, cases, protected, secret, bundle
 
 
 def test_junit_suite_passes(kotlin_run):
     run, *_ = kotlin_run
-    assert run.returncode == 0 and "OK (20 tests)" in run.stdout, run.stdout[-4000:] + run.stderr[-4000:]
-    assert "protect: " in run.stdout  # the pipeline tests ran (IMN_REQUIRE_ALL turns skips into failures)
+    declared = sum(f.read_text().count("@Test") for f in (ANDROID / "src" / "test").rglob("*.kt"))
+    assert run.returncode == 0 and f"OK ({declared} tests)" in run.stdout, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "protect (" in run.stdout  # the pipeline tests ran (IMN_REQUIRE_ALL turns skips into failures)
 
 
 def _region_psnr(original, recovered, record):
@@ -63,8 +83,8 @@ def _region_psnr(original, recovered, record):
     return min(values)
 
 
-def test_python_recovers_what_kotlin_protected(kotlin_run, bundle, astronaut):
-    run, cases, python_protected, _ = kotlin_run
+def test_python_recovers_what_kotlin_protected(kotlin_run, astronaut):
+    run, cases, python_protected, _, bundle = kotlin_run
     assert run.returncode == 0, run.stdout[-2000:]
     recovered = recover(cases / "kotlin.imn.png", bundle)
     assert recovered.record["regions"] == python_protected.record["regions"]
@@ -75,8 +95,8 @@ def test_python_recovers_what_kotlin_protected(kotlin_run, bundle, astronaut):
     assert np.array_equal(recovered.rgb[outside], astronaut[outside])
 
 
-def test_python_recovers_a_kotlin_keyed_photo_with_the_key_only(kotlin_run, bundle, astronaut):
-    run, cases, _, secret = kotlin_run
+def test_python_recovers_a_kotlin_keyed_photo_with_the_key_only(kotlin_run, astronaut):
+    run, cases, _, secret, bundle = kotlin_run
     assert run.returncode == 0, run.stdout[-2000:]
     path = cases / "kotlin.keyed.imn.png"
     right = recover(path, bundle, secret=secret)

@@ -71,6 +71,15 @@ def _pattern_u8(height: int, width: int, seed: float) -> np.ndarray:
     return np.minimum(_pattern((height, width, 3), seed) * 256, 255).astype(np.uint8)
 
 
+def _exif_upright(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """What Pillow's exif_transpose (read_photo) makes of ``rgb`` tagged with ``orientation``."""
+    from PIL import Image, ImageOps
+
+    image = Image.fromarray(rgb)
+    image.getexif()[0x0112] = orientation
+    return np.asarray(ImageOps.exif_transpose(image))
+
+
 def resample_cases() -> dict:
     """Pillow's resamplers on pattern images: what every SDK's own resampler must reproduce."""
     from PIL import Image
@@ -87,6 +96,8 @@ def resample_cases() -> dict:
         "bicubic_warp": {"affine": affine, "size": [30, 33], "tolerance": "exact",
                          "output": np.asarray(Image.fromarray(image).transform(
                              (30, 33), Image.AFFINE, tuple(affine), Image.BICUBIC)).tolist()},
+        "exif_orientation": {"image": "the first 3 rows and 5 columns of the pattern image", "tolerance": "exact",
+                             "output": {str(k): _exif_upright(image[:3, :5], k).tolist() for k in range(1, 9)}},
         "bilinear_warp": {"affine": [1.13, 0.11, -2.3, -0.08, 0.97, 1.7], "size": [25, 21], "tolerance": "tensor",
                           "output": np.asarray(Image.fromarray(plane, "F").transform(
                               (25, 21), Image.AFFINE, (1.13, 0.11, -2.3, -0.08, 0.97, 1.7),

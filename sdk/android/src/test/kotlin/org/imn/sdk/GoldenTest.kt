@@ -79,6 +79,20 @@ class GoldenTest {
         assertArrayEquals(TestEnv.flat(case["output"]), got.map { it.toDouble() }.toDoubleArray(), 1e-6)
     }
 
+    @Test fun exifOrientationEqualsPillow() {
+        val image = TestEnv.patternImage(37, 41, 7.0).crop(0, 0, 5, 3)
+        val alpha = ByteArray(15) { it.toByte() }
+        for ((k, expected) in resample.getAsJsonObject("exif_orientation").getAsJsonObject("output").entrySet()) {
+            val (upright, uprightAlpha) = Orientation.apply(image, alpha, k.toInt())
+            assertArrayEquals("orientation $k", TestEnv.flat(expected), bytesOf(upright), 0.0)
+            val rows = expected.asJsonArray.size()
+            assertEquals(rows, upright.height)
+            // alpha moves with its pixel: the pixel that holds source index i holds alpha i
+            val sources = Orientation.apply(RgbImage(5, 3, ByteArray(45) { (it / 3).toByte() }), null, k.toInt()).first
+            for (i in 0 until 15) assertEquals(sources.pixels[3 * i], uprightAlpha!![i])
+        }
+    }
+
     @Test fun keyDerivation() {
         val salt = Keys.unhex(keys["salt"].asString)
         val photoKey = Keys.Secret.ofKey(Keys.unhex(keys["key"].asString)).photoKey(salt)

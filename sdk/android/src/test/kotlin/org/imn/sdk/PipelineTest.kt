@@ -23,7 +23,7 @@ class PipelineTest {
         fun bundle(): Bundle {
             opened?.let { return it }
             val r = ProcessRuntime(TestEnv.python).also { runtime = it }
-            return Bundle(TestEnv.bundle!!, r, target = "onnx", precision = "fp32").also { opened = it }
+            return Bundle(TestEnv.bundle!!, r, target = TestEnv.target, precision = "fp32").also { opened = it }
         }
 
         @AfterClass @JvmStatic fun stop() { runtime?.close() }
@@ -92,7 +92,7 @@ class PipelineTest {
             worst = Math.max(worst, d)
         }
         // Same graphs, same Pillow-equal resampling: at most rounding-edge differences.
-        println("protect: $differ of ${mine.rgb.pixels.size} values differ from the Python SDK's (worst $worst)")
+        println("protect (${TestEnv.target}): $differ of ${mine.rgb.pixels.size} values differ from the Python SDK's (worst $worst)")
         assertTrue("$differ of ${mine.rgb.pixels.size} values differ from the Python SDK's (worst $worst)",
                    differ <= mine.rgb.pixels.size / 1000 && worst <= 2)
         val out = File(cases, "kotlin.imn.png")

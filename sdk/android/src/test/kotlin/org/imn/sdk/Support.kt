@@ -19,6 +19,8 @@ object TestEnv {
     val bundle: File? = System.getenv("IMN_TEST_BUNDLE")?.let { File(it) }
     val cases: File? = System.getenv("IMN_TEST_CASES")?.let { File(it) }
     val python: String = System.getenv("IMN_PYTHON") ?: "python3"
+    /** Which of the bundle's artifacts the pipeline runs: "tflite" is what Android runs. */
+    val target: String = System.getenv("IMN_TEST_TARGET") ?: "onnx"
     val corpus: File? = System.getenv("IMN_METADATA_CORPUS")?.let { File(it) }
 
     /** Set by tests/sdk/test_android_sdk.py: a missing bundle, case or corpus then fails the run
