@@ -125,6 +125,36 @@ def _avg_pool(x, kernel_sizes, strides, pad_type="valid", pad=(0, 0, 0, 0), ceil
                         tuple(int(s) for s in strides)).numpy()
 
 
+def _max_pool(x, kernel_sizes, strides, pad_type="valid", pad=(0, 0, 0, 0), ceil_mode=False, **_):
+    if pad_type not in ("valid", "custom"):
+        raise UnsupportedMILOp(f"max_pool pad_type {pad_type!r}")
+    top, bottom, left, right = (int(p) for p in pad) if pad_type == "custom" else (0, 0, 0, 0)
+    t = F.pad(_t(x), (left, right, top, bottom), value=float("-inf"))
+    return F.max_pool2d(t, tuple(int(k) for k in kernel_sizes), tuple(int(s) for s in strides),
+                        ceil_mode=bool(ceil_mode)).numpy()
+
+
+def _prelu(x, alpha, **_):
+    slope = np.asarray(alpha, np.float32).reshape(1, -1, *([1] * (x.ndim - 2)))
+    return np.where(x >= 0, x, slope * x)
+
+
+def _softmax(x, axis=-1, **_):
+    return torch.softmax(_t(x), dim=int(axis)).numpy()
+
+
+def _slice_by_index(x, begin, end, stride=None, begin_mask=None, end_mask=None, squeeze_mask=None, **_):
+    index, squeeze = [], []
+    for axis in range(x.ndim):
+        start = None if begin_mask is not None and begin_mask[axis] else int(begin[axis])
+        stop = None if end_mask is not None and end_mask[axis] else int(end[axis])
+        index.append(slice(start, stop, None if stride is None else int(stride[axis])))
+        if squeeze_mask is not None and squeeze_mask[axis]:
+            squeeze.append(axis)
+    out = x[tuple(index)]
+    return np.squeeze(out, axis=tuple(squeeze)) if squeeze else out
+
+
 def _upsample_bilinear(x, scale_factor_height, scale_factor_width, align_corners=False,
                        half_pixel_centers=None, **_):
     if half_pixel_centers is not None and bool(half_pixel_centers) == bool(align_corners):
@@ -146,6 +176,12 @@ KERNELS: dict[str, Callable[..., np.ndarray | tuple[np.ndarray, ...]]] = {
     "upsample_bilinear": _upsample_bilinear,
     "split": _split,
     "relu": lambda x, **_: np.maximum(x, 0),
+    "prelu": _prelu,
+    "max_pool": _max_pool,
+    "softmax": _softmax,
+    "slice_by_index": _slice_by_index,
+    "transpose": lambda x, perm, **_: np.transpose(x, tuple(int(p) for p in perm)),
+    "reshape": lambda x, shape, **_: np.reshape(x, tuple(int(d) for d in shape)),
     "clip": lambda x, alpha, beta, **_: np.clip(x, alpha, beta),
     "linear": lambda x, weight, bias=None, **_: (
         x.astype(np.float32) @ weight.astype(np.float32).T + (0 if bias is None else bias.astype(np.float32))),

@@ -2,7 +2,8 @@
 
 Two forms. The dynamic ONNX graphs run PNet on a whole pyramid level and RNet/ONet on all boxes
 at once (ONNX Runtime, the Python SDK). Mobile runtimes want static shapes (LiteRT's converter
-cannot export PNet with symbolic sizes), so every ONNX or TFLite target also gets static graphs:
+cannot export PNet with symbolic sizes), so every ONNX, TFLite or Core ML target also gets static
+graphs:
 PNet on a fixed ``STATIC_PNET_WINDOW`` square, RNet and ONet on one box. The SDKs slide PNet's
 window over each level (sdk/spec/photo.md §2) and get exactly the dynamic graph's cells.
 """
@@ -35,7 +36,30 @@ PARITY_MAX_ERROR = 1e-4  # ONNX Runtime vs PyTorch, probabilities and offsets
 # PNet's static input: a window of 128 px gives 59 exact cells per axis (window / 2 - 5), so a
 # 1280-px detection copy takes a few dozen windows, and small levels waste little padding.
 STATIC_PNET_WINDOW = 128
-STATIC_TARGETS = ("onnx", "tflite")
+STATIC_TARGETS = ("onnx", "tflite", "coreml")
+SUFFIX = {"onnx": "onnx", "tflite": "tflite", "coreml": "mlpackage"}
+
+
+class _FlatPReLU(torch.nn.Module):
+    """PReLU as ``relu(x) - alpha * relu(-x)`` (the same function): Core ML's converter takes a
+    per-channel PReLU only on rank-4 inputs, and RNet/ONet apply one after their dense layer."""
+
+    def __init__(self, prelu: torch.nn.PReLU):
+        super().__init__()
+        self.alpha = torch.nn.Parameter(prelu.weight.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x) - self.alpha * torch.relu(-x)
+
+
+def _coreml_compatible(net: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    if not hasattr(net, "act"):
+        return net
+    net = copy.deepcopy(net)
+    net.act = _FlatPReLU(net.act)
+    return net
 
 
 def static_shapes(window: int = STATIC_PNET_WINDOW) -> dict[str, tuple[int, ...]]:
@@ -45,7 +69,7 @@ def static_shapes(window: int = STATIC_PNET_WINDOW) -> dict[str, tuple[int, ...]
 
 def _static_name(name: str, target: str, window: int) -> str:
     suffix = f"w{window}" if name == "pnet" else "b1"
-    return f"detector-{name}-{suffix}.{'onnx' if target == 'onnx' else 'tflite'}"
+    return f"detector-{name}-{suffix}.{SUFFIX[target]}"
 
 
 def _export_static_graph(net: torch.nn.Module, name: str, target: str, sample: torch.Tensor,
@@ -63,12 +87,15 @@ def _export_static_graph(net: torch.nn.Module, name: str, target: str, sample: t
         _embed_metadata(model, metadata)
         onnx.save(model, str(path))
     else:
-        from imn_export.export import tflite_format
+        from imn_export.export import coreml_format, tflite_format
         from imn_export.export.graphs import GraphSpec
         from imn_export.export.quant_scope import CONVOLUTIONS
 
+        if target == "coreml":
+            net = _coreml_compatible(net)
         spec = GraphSpec(f"detector-{name}", lambda _: net, inputs, outputs, "MTCNN " + name, CONVOLUTIONS)
-        tflite_format.export(net, spec, [sample], path, "fp32", metadata)
+        module = coreml_format if target == "coreml" else tflite_format
+        module.export(net, spec, [sample], path, "fp32", metadata)
 
 
 def _run_static(path: Path, name: str, target: str, x: np.ndarray) -> list[np.ndarray]:
@@ -78,6 +105,12 @@ def _run_static(path: Path, name: str, target: str, x: np.ndarray) -> list[np.nd
 
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return session.run(list(outputs), {inputs[0]: x})
+    if target == "coreml":
+        # Apple's runtime predicts on macOS only; the MIL evaluator runs the saved program here.
+        from imn_export.export import coreml_mil
+
+        result = coreml_mil.run_program(coreml_mil.load_program(path), {inputs[0]: x})
+        return [result[o] for o in outputs]
     from ai_edge_litert.interpreter import Interpreter
 
     result = Interpreter(model_path=str(path)).get_signature_runner()(**{inputs[0]: x})
@@ -86,7 +119,7 @@ def _run_static(path: Path, name: str, target: str, x: np.ndarray) -> list[np.nd
 
 def export_static_detector(out: Path, targets: list[str], metadata: dict[str, str], log=print,
                            window: int = STATIC_PNET_WINDOW) -> dict:
-    """Static-shape detector graphs for each of ``targets`` (onnx, tflite); returns the manifest's
+    """Static-shape detector graphs for each of ``targets`` (onnx, tflite, coreml); returns the manifest's
     ``detector.static`` entry with each graph's parity against the PyTorch port."""
     from imn_export.detect.mtcnn import load_mtcnn
 

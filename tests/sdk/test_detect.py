@@ -58,6 +58,10 @@ def test_finds_one_face_in_real_aligned_photos(bundle, real_faces_dir):
 
 def _static_runner(path, inputs, outputs):
     from imn_sdk.bundle import _onnx_runner, _tflite_runner
+    if path.suffix == ".mlpackage":  # Apple's runtime predicts on macOS only: the MIL evaluator
+        from imn_export.export import coreml_mil
+        program = coreml_mil.load_program(path)
+        return lambda x: tuple(coreml_mil.run_program(program, {inputs[0]: x})[o] for o in outputs)
     return (_onnx_runner if path.suffix == ".onnx" else _tflite_runner)(path, inputs, outputs, 2)
 
 
@@ -96,13 +100,14 @@ def test_static_graphs_find_the_same_faces(bundle, astronaut):
     np.testing.assert_allclose(fixed.landmarks, dynamic.landmarks, atol=1e-3)
 
 
-def test_tflite_static_graphs_match_the_dynamic_onnx_ones(bundle, tmp_path):
-    pytest.importorskip("ai_edge_litert")
+@pytest.mark.parametrize("target,needs", [("tflite", "ai_edge_litert"), ("coreml", "coremltools")])
+def test_mobile_static_graphs_match_the_dynamic_onnx_ones(bundle, tmp_path, target, needs):
+    pytest.importorskip(needs)
     from imn_export.export.detector import export_static_detector
     from imn_sdk.detect import one_by_one, windowed_pnet
 
-    static = export_static_detector(tmp_path, ["tflite"], {"imn.model": "test"}, log=lambda _: None)
-    graphs = _static_graphs(tmp_path, static, "tflite")
+    static = export_static_detector(tmp_path, [target], {"imn.model": "test"}, log=lambda _: None)
+    graphs = _static_graphs(tmp_path, static, target)
     level = np.random.default_rng(0).random((1, 3, 200, 140), dtype=np.float32)
     for a, b in zip(bundle.detector["pnet"](level), windowed_pnet(graphs["pnet"], static["pnet_window"])(level)):
         np.testing.assert_allclose(b, a, atol=1e-4, rtol=0)
