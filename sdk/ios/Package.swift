@@ -1,0 +1,20 @@
+// swift-tools-version:5.9
+// The IMN SDK for iOS and macOS: the photo pipeline of sdk/spec/photo.md over a bundle's Core ML
+// artifacts. Written against the Kotlin SDK (sdk/android), which is compiled and tested in CI;
+// this package is not compiled in this repository (no Swift toolchain there). README.md says
+// how to build and test it on a Mac.
+import PackageDescription
+
+let package = Package(
+    name: "IMN",
+    platforms: [.iOS(.v16), .macOS(.v13)],
+    products: [.library(name: "IMN", targets: ["IMN"])],
+    dependencies: [
+        // scrypt for passphrases (CryptoKit has HKDF and HMAC, not scrypt)
+        .package(url: "https://github.com/krzyzanowskim/CryptoSwift.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(name: "IMN", dependencies: ["CryptoSwift"]),
+        .testTarget(name: "IMNTests", dependencies: ["IMN"]),
+    ]
+)

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Opens a bundle's graph files: Core ML here (`CoreMLRuntime`); tests may plug in another.
+public protocol GraphRuntime {
+    func open(_ url: URL, inputs: [String], outputs: [String]) throws -> Graph
+}
+
+/// A bundle written by `imn-export` (sdk/spec/bundle.md): masknet, hide and reveal of one target
+/// and precision, the detector graphs and the identity presets.
+public final class IMNBundle {
+    public static let pipelineGraphs = ["masknet", "hide", "reveal"]
+
+    public let folder: URL
+    public let target: String
+    public let precision: String
+    public let manifest: [String: Any]
+    public let size: Int
+    public let identities: [[Float]]
+    public let detector: [String: Graph]
+    let entries: [String: [String: Any]]
+    let graphs: [String: Graph]
+
+    public init(folder: URL, runtime: GraphRuntime, target: String = "coreml", precision: String = "fp32") throws {
+        self.folder = folder
+        self.target = target
+        self.precision = precision
+        let manifestURL = folder.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: manifestURL),
+              let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw IMNError.bundleMismatch("\(folder.path) is not an IMN bundle (no manifest.json); make one with imn-export --target \(target)")
+        }
+        self.manifest = manifest
+        let artifacts = (manifest["artifacts"] as? [[String: Any]]) ?? []
+        var found: [String: [String: Any]] = [:]
+        for e in artifacts where e["target"] as? String == target && e["precision"] as? String == precision {
+            if let graph = e["graph"] as? String { found[graph] = e }
+        }
+        let missing = Self.pipelineGraphs.filter { found[$0] == nil }
+        if !missing.isEmpty {
+            let have = Set(artifacts.map { "\($0["target"] ?? "") \($0["precision"] ?? "")" }).sorted()
+            throw IMNError.bundleMismatch("\(folder.path) has no \(missing.joined(separator: ", ")) artifact for \(target) \(precision); it has \(have.joined(separator: ", "))")
+        }
+        guard let detectorEntry = manifest["detector"] as? [String: Any],
+              let identitiesEntry = manifest["identities"] as? [String: Any], let identitiesFile = identitiesEntry["file"] as? String else {
+            throw IMNError.bundleMismatch("\(folder.path) lacks the face detector or the identity presets; export it with Mask-net")
+        }
+        entries = found
+        let sizes = Set(Self.pipelineGraphs.compactMap { found[$0]?["size"] as? Int })
+        guard sizes.count == 1, let size = sizes.first else { throw IMNError.bundleMismatch("masknet, hide and reveal differ in size") }
+        self.size = size
+        let aux = ((manifest["model"] as? [String: Any])?["aux"] as? [String: Any])?["kind"] as? String ?? "zeros"
+        if aux != "zeros" { throw IMNError.bundleMismatch("aux kind '\(aux)': the SDK reveals with aux = 0 only") }
+        var opened: [String: Graph] = [:]
+        for name in Self.pipelineGraphs {
+            let e = found[name]!
+            opened[name] = try runtime.open(folder.appendingPathComponent(e["file"] as! String),
+                                            inputs: (e["inputs"] as! [[String: Any]]).map { $0["name"] as! String },
+                                            outputs: (e["outputs"] as! [[String: Any]]).map { $0["name"] as! String })
+        }
+        graphs = opened
+        guard let staticEntry = detectorEntry["static"] as? [String: Any], let window = staticEntry["pnet_window"] as? Int,
+              let staticGraphs = (staticEntry["targets"] as? [String: Any])?[target] as? [String: [String: Any]] else {
+            throw IMNError.bundleMismatch("\(folder.path) has no static detector graphs for \(target); re-export it with this imn-export")
+        }
+        func open(_ name: String) throws -> Graph {
+            let g = staticGraphs[name]!
+            return try runtime.open(folder.appendingPathComponent(g["file"] as! String), inputs: g["inputs"] as! [String],
+                                    outputs: g["outputs"] as! [String])
+        }
+        detector = ["pnet": WindowedPNet(try open("pnet"), window: window), "rnet": OneByOne(try open("rnet")),
+                    "onet": OneByOne(try open("onet"))]
+        identities = try Self.readNpyMatrix(folder.appendingPathComponent(identitiesFile))
+    }
+
+    /// What a protected photo records about the bundle that hid it.
+    public func describe() -> [String: Any] {
+        ["checkpoint_sha256": (manifest["model"] as? [String: Any])?["checkpoint_sha256"] ?? "", "target": target,
+         "precision": precision, "tile": size, "hide_sha256": entries["hide"]?["sha256"] ?? "",
+         "reveal_sha256": entries["reveal"]?["sha256"] ?? ""]
+    }
+
+    /// Throws unless this bundle reveals what `recorded`'s bundle hid (same checkpoint and tile);
+    /// a note when another target or precision of it reveals.
+    public func checkCanReveal(_ recorded: [String: Any]) throws -> [String] {
+        let mine = describe()
+        if recorded["checkpoint_sha256"] as? String != mine["checkpoint_sha256"] as? String || recorded["tile"] as? Int != size {
+            throw IMNError.bundleMismatch("this photo was protected with another bundle; open it with the bundle that protected it")
+        }
+        let hid = (recorded["target"] as? String ?? "", recorded["precision"] as? String ?? "")
+        if hid == (target, precision) { return [] }
+        let caveat = [hid.1, precision].contains("int8") ? " (int8 on one side: up to 3 dB below revealing with the same artifact)" : ""
+        return ["hidden with \(hid.0) \(hid.1), revealed with \(target) \(precision)\(caveat)"]
+    }
+
+    public func maskFace(_ face: RGBImage, identity: [Float]) throws -> RGBImage {
+        try graphs["masknet"]!.run([Tensor.from(image: face), Tensor(shape: [1, identity.count], data: identity)])[0].toImage()
+    }
+
+    public func hide(_ protectedTile: RGBImage, _ maskTile: RGBImage) throws -> RGBImage {
+        try graphs["hide"]!.run([Tensor.from(image: protectedTile), Tensor.from(image: maskTile)])[0].toImage()
+    }
+
+    public func reveal(_ maskedTile: RGBImage) throws -> RGBImage {
+        try graphs["reveal"]!.run([Tensor.from(image: maskedTile), Tensor.zeros([1, 3, size, size])])[0].toImage()
+    }
+
+    /// A little-endian float32 `(K, D)` .npy file (`identities.npy`).
+    static func readNpyMatrix(_ url: URL) throws -> [[Float]] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        guard bytes.count > 10, String(decoding: bytes[1..<6], as: UTF8.self) == "NUMPY" else {
+            throw IMNError.bundleMismatch("\(url.path) is not a .npy file")
+        }
+        let v1 = bytes[6] == 1
+        let headerLength = v1 ? Int(bytes[8]) | Int(bytes[9]) << 8 : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        let start = v1 ? 10 : 12
+        let header = String(decoding: bytes[start..<start + headerLength], as: UTF8.self)
+        guard header.contains("'<f4'"), header.contains("'fortran_order': False"),
+              let match = header.range(of: #"\((\d+), (\d+)\)"#, options: .regularExpression) else {
+            throw IMNError.bundleMismatch("\(url.path): expected a 2-D little-endian float32 array")
+        }
+        let dims = header[match].dropFirst().dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+        let body = start + headerLength
+        return (0..<dims[0]).map { r in
+            (0..<dims[1]).map { c in
+                let at = body + 4 * (r * dims[1] + c)
+                return Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+            }
+        }
+    }
+}

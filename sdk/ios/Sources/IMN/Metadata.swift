@@ -1,0 +1,100 @@
+import CryptoKit
+import Foundation
+
+/// A keyed photo's `key` entry: never the key, only its salt and check value.
+public struct KeyRecord { public let kind: String; public let salt: String; public let check: String; public let piece: Int }
+
+/// A validated `imn` record; `json` is the whole object as read.
+public struct Record {
+    public let width: Int, height: Int
+    public let bundle: [String: Any]
+    public let tile: Int
+    public let regions: [Box]
+    public let digest: String
+    public let key: KeyRecord?
+    public let json: [String: Any]
+}
+
+/// The `imn` PNG chunk (photo.md §5): the reader accepts exactly the Python SDK's schema.
+public enum Metadata {
+    public static let chunkKey = "imn"
+    public static let formatVersion = 1
+    static let maxChunkChars = 1 << 20
+
+    /// sha256 over each region's `"x,y,width,height;"` and its `(h, w, 3)` masked bytes.
+    public static func pixelDigest(_ rgb: RGBImage, _ regions: [Box]) -> String {
+        var hash = SHA256()
+        for r in regions {
+            hash.update(data: Data("\(r.x0),\(r.y0),\(r.width),\(r.height);".utf8))
+            hash.update(data: Data(rgb.crop(x0: r.x0, y0: r.y0, w: r.width, h: r.height).pixels))
+        }
+        return "sha256:" + hash.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func fail(_ message: String) -> IMNError { .invalidMetadata("imn metadata: \(message)") }
+
+    /// An integer (not a bool, not a float) in [low, high].
+    static func int(_ value: Any?, _ name: String, low: Int = 0, high: Int = 1 << 20) throws -> Int {
+        guard let n = value as? NSNumber, CFGetTypeID(n) != CFBooleanGetTypeID(),
+              ["q", "i", "l", "s"].contains(String(cString: n.objCType)), n.intValue >= low, n.intValue <= high else {
+            throw fail("\(name) must be an integer in [\(low), \(high)], got \(String(describing: value))")
+        }
+        return n.intValue
+    }
+
+    /// The validated record from a PNG's text chunks; `.notProtected` when there is none.
+    public static func parseRecord(_ text: [String: String]) throws -> Record {
+        guard let raw = text[chunkKey] else {
+            throw IMNError.notProtected("no IMN metadata in this image: it was not protected by IMN, or an app stripped the " +
+                                        "metadata when saving it (nothing can be recovered)")
+        }
+        if raw.count > maxChunkChars { throw fail("not text, or larger than 1 MB") }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) else {
+            throw IMNError.invalidMetadata("imn metadata is not valid JSON")
+        }
+        guard let record = parsed as? [String: Any] else { throw fail("expected a JSON object") }
+        guard (try? int(record["format"], "format")) == formatVersion else {
+            throw IMNError.invalidMetadata("imn metadata format \(String(describing: record["format"])); this SDK reads format \(formatVersion)")
+        }
+        guard let size = record["size"] as? [Any], size.count == 2 else { throw fail("size must be [width, height]") }
+        let width = try int(size[0], "size", low: 1), height = try int(size[1], "size", low: 1)
+        guard let bundle = record["bundle"] as? [String: Any],
+              ["checkpoint_sha256", "target", "precision"].allSatisfy({ bundle[$0] is String }) else {
+            throw fail("bundle must name checkpoint_sha256, target, precision")
+        }
+        let tile = try int(bundle["tile"], "bundle.tile", low: 2)
+        guard let regionList = record["regions"] as? [Any], (1...4096).contains(regionList.count) else {
+            throw fail("regions must be a non-empty list")
+        }
+        let regions: [Box] = try regionList.map { e in
+            guard let r = e as? [String: Any] else { throw fail("each region must be an object") }
+            let x = try int(r["x"], "region.x"), y = try int(r["y"], "region.y")
+            let w = try int(r["width"], "region.width", low: tile), h = try int(r["height"], "region.height", low: tile)
+            if w % tile != 0 || h % tile != 0 || x + w > width || y + h > height { throw fail("region \(r) is not whole tiles inside the image") }
+            return Box(x, y, x + w, y + h)
+        }
+        guard let digest = record["digest"] as? String, digest.hasPrefix("sha256:"), digest.count == 71 else {
+            throw fail("digest must be 'sha256:' + 64 hex digits")
+        }
+        let keyedValue = record["keyed"] ?? NSNumber(value: false)
+        guard let keyedNumber = keyedValue as? NSNumber, CFGetTypeID(keyedNumber) == CFBooleanGetTypeID() else {
+            throw fail("keyed must be true or false")
+        }
+        var key: KeyRecord?
+        if keyedNumber.boolValue {
+            guard let k = record["key"] as? [String: Any], let kind = k["kind"] as? String, ["key", "passphrase"].contains(kind) else {
+                throw fail("a keyed photo needs a key entry of kind key or passphrase")
+            }
+            let hex = try ["salt", "check"].map { name -> String in
+                guard let v = k[name] as? String, v.count == 32, v.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+                    throw fail("key.\(name) must be 32 lowercase hex digits")
+                }
+                return v
+            }
+            let piece = try int(k["piece"], "key.piece", low: 2)
+            if tile % piece != 0 { throw fail("key.piece \(piece) does not divide the tile \(tile)") }
+            key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece)
+        }
+        return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, digest: digest, key: key, json: record)
+    }
+}

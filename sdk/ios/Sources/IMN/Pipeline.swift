@@ -1,0 +1,144 @@
+import Foundation
+
+/// A protected photo ready to save: masked pixels, kept alpha and the `imn` record.
+public struct ProtectedImage {
+    public let rgb: RGBImage
+    public let alpha: [UInt8]?
+    public let record: [String: Any]
+    public let faces: [Face]
+    public let skipped: [String]
+    public let notes: [String]
+
+    public var recordJSON: String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    @discardableResult
+    public func save(_ url: URL, codec: PhotoCodec, overwrite: Bool = false) throws -> URL {
+        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [Metadata.chunkKey: recordJSON], codec: codec, overwrite: overwrite)
+    }
+}
+
+public struct RecoveredImage {
+    public let rgb: RGBImage
+    public let alpha: [UInt8]?
+    public let record: Record
+    public let notes: [String]
+
+    @discardableResult
+    public func save(_ url: URL, codec: PhotoCodec, overwrite: Bool = false) throws -> URL {
+        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [:], codec: codec, overwrite: overwrite)
+    }
+}
+
+/// protect and recover whole photos (photo.md), step for step the Python and Kotlin SDKs.
+public enum Pipeline {
+    public static let minFacePixels = 40.0
+    public static let detectMaxSide = 1280.0
+
+    public static func findFaces(_ bundle: IMNBundle, _ rgb: RGBImage) throws -> [Face] {
+        let scale = min(1.0, detectMaxSide / Double(max(rgb.width, rgb.height)))
+        let small = scale == 1.0 ? rgb : Resample.boxResize(rgb, width: Int((Double(rgb.width) * scale).rounded(.toNearestOrEven)),
+                                                            height: Int((Double(rgb.height) * scale).rounded(.toNearestOrEven)))
+        let s = Float(scale)
+        return try Detect.detectFaces(small, bundle.detector, minFace: max(20, minFacePixels * scale)).map { f in
+            Face(box: f.box.map { $0 / scale }, score: f.score, landmarks: f.landmarks.map { [$0[0] / s, $0[1] / s] })
+        }
+    }
+
+    static func landmarks(_ face: Face) -> [[Double]] { face.landmarks.map { [Double($0[0]), Double($0[1])] } }
+
+    static func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+
+    static func tileScramble(_ photoKey: [UInt8], _ region: Int, _ x: Int, _ y: Int, _ size: Int) -> Keys.Scramble {
+        Keys.tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (size / Keys.piece) * (size / Keys.piece))
+    }
+
+    /// Put a Mask on every face and hide the originals. `identity`: a preset index or nil (face
+    /// i gets preset i mod K); `secret`: only its holder recovers (nil = keyless).
+    public static func protect(_ photo: Photo, bundle: IMNBundle, identity: Int? = nil, secret: Keys.Secret? = nil,
+                               progress: (String) -> Void = { _ in }) throws -> ProtectedImage {
+        let rgb = photo.rgb, size = bundle.size
+        _ = try Tiles.snap([0, 0, 1, 1], width: rgb.width, height: rgb.height, tile: size)  // too small: before any work
+        if let i = identity, !bundle.identities.indices.contains(i) {
+            throw IMNError.invalidImage("identity preset \(i) does not exist; the bundle has 0...\(bundle.identities.count - 1)")
+        }
+        progress("detect")
+        let all = try findFaces(bundle, rgb)
+        let skipped = all.filter { $0.width < minFacePixels }.map {
+            "face at (\(Int($0.box[0].rounded())), \(Int($0.box[1].rounded()))) is \(Int($0.width.rounded())) px wide, below \(Int(minFacePixels)) px"
+        }
+        let faces = all.filter { $0.width >= minFacePixels }
+        if faces.isEmpty {
+            throw IMNError.noFaceFound("no face to protect in this photo" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
+        }
+        let transforms = faces.map { Align.cropTransform(landmarks($0), size: size) }
+        let regions = try Tiles.merge(transforms.map { Align.blendBox($0, size: size) }, width: rgb.width, height: rgb.height, tile: size)
+        var blended = rgb
+        var faceRecords: [[String: Any]] = []
+        for (i, face) in faces.enumerated() {
+            progress("mask face \(i + 1)/\(faces.count)")
+            let preset = identity ?? i % bundle.identities.count
+            let mask = try bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size: size), identity: bundle.identities[preset])
+            let cx = Double(face.landmarks.map { $0[0] }.reduce(0, +)) / 5, cy = Double(face.landmarks.map { $0[1] }.reduce(0, +)) / 5
+            let region = regions.first { $0.contains(cx, cy) }!
+            Align.pasteBack(&blended, mask, transforms[i], limit: [region.x0, region.y0, region.x1, region.y1])
+            faceRecords.append(["box": face.box.map(round1), "score": (Double(face.score) * 1e4).rounded() / 1e4,
+                                "landmarks": face.landmarks.map { [round1(Double($0[0])), round1(Double($0[1]))] }, "identity": preset])
+        }
+        let keyed = try secret.map { try Keys.newKeyRecord($0) }
+        var notes = photo.notes
+        if secret != nil && (bundle.manifest["model"] as? [String: Any])?["key_piece"] as? Int != Keys.piece {
+            notes.append("this bundle's network was not trained on key scrambles: keyed recovery will be a few dB worse than with a keyed bundle")
+        }
+        var out = rgb
+        for (k, region) in regions.enumerated() {
+            progress("hide region \(k + 1)/\(regions.count)")
+            for (x, y) in Tiles.tileOrigins(region, tile: size) {
+                var original = rgb.crop(x0: x, y0: y, w: size, h: size)
+                if let keyed = keyed { original = Keys.scramble(original, tileScramble(keyed.1, k, x, y, size)) }
+                out.paste(try bundle.hide(original, blended.crop(x0: x, y0: y, w: size, h: size)), x0: x, y0: y)
+            }
+        }
+        var record: [String: Any] = [
+            "format": Metadata.formatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(),
+            "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
+            "faces": faceRecords, "keyed": keyed != nil, "digest": Metadata.pixelDigest(out, regions)]
+        if let (key, _) = keyed {
+            record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece,
+                             "kdf": key.kind == "key" ? "hkdf-sha256" as Any : ["scrypt": ["n": 1 << 15, "r": 8, "p": 1], "then": "hkdf-sha256"]]
+        }
+        return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: notes)
+    }
+
+    /// Put the Mask off; every check (metadata, bundle, size, digest, key) before any pixel.
+    public static func recover(_ photo: Photo, bundle: IMNBundle, force: Bool = false, secret: Keys.Secret? = nil,
+                               progress: (String) -> Void = { _ in }) throws -> RecoveredImage {
+        if !photo.format.isEmpty && photo.format != "PNG" && photo.text[Metadata.chunkKey] == nil {
+            throw IMNError.imageModified("this is a \(photo.format) file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
+        }
+        let record = try Metadata.parseRecord(photo.text)
+        let notes = try bundle.checkCanReveal(record.bundle)
+        let rgb = photo.rgb
+        if rgb.width != record.width || rgb.height != record.height {
+            throw IMNError.imageModified("the photo is \(rgb.width)x\(rgb.height) but was protected at \(record.width)x\(record.height): " +
+                                         "it was resized or cropped, and the hidden faces cannot be recovered")
+        }
+        if Metadata.pixelDigest(rgb, record.regions) != record.digest && !force {
+            throw IMNError.imageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the " +
+                                         "recovered faces would be damaged; force: true tries anyway")
+        }
+        let photoKey = try record.key.map { try Keys.openKeyRecord($0, secret) }
+        let size = bundle.size
+        var out = rgb
+        for (k, region) in record.regions.enumerated() {
+            progress("reveal region \(k + 1)/\(record.regions.count)")
+            for (x, y) in Tiles.tileOrigins(region, tile: size) {
+                var revealed = try bundle.reveal(rgb.crop(x0: x, y0: y, w: size, h: size))
+                if let photoKey = photoKey { revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size)) }
+                out.paste(revealed, x0: x, y0: y)
+            }
+        }
+        return RecoveredImage(rgb: out, alpha: photo.alpha, record: record, notes: notes)
+    }
+}

@@ -1,0 +1,92 @@
+import CryptoKit
+import XCTest
+@testable import IMN
+
+/// The pure steps against sdk/golden/ (written by the Python reference SDK; the Kotlin SDK
+/// passes the same vectors in CI).
+final class GoldenTests: XCTestCase {
+    func assertClose(_ a: [Double], _ b: [Double], _ tolerance: Double, _ message: String = "", line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, message, line: line)
+        for (x, y) in zip(a, b) where abs(x - y) > tolerance { XCTFail("\(message): \(x) vs \(y)", line: line); return }
+    }
+
+    func testCropTransform() throws {
+        let c = try TestEnv.golden("geometry")["crop_transform"] as! [String: Any]
+        let landmarks = (c["landmarks"] as! [[NSNumber]]).map { $0.map { $0.doubleValue } }
+        assertClose(TestEnv.flat(c["output"]), Align.cropTransform(landmarks, size: c["size"] as! Int).m, 1e-6)
+    }
+
+    func testFaceAlpha() throws {
+        let c = try TestEnv.golden("geometry")["face_alpha"] as! [String: Any]
+        assertClose(TestEnv.flat(c["output"]), Align.faceAlpha(size: c["size"] as! Int).map(Double.init), 1e-6)
+    }
+
+    func testSnapAndMerge() throws {
+        let g = try TestEnv.golden("geometry")
+        for case let o as [String: Any] in (g["snap"] as! [String: Any])["cases"] as! [Any] {
+            let photo = o["photo"] as! [Int]
+            let box = try Tiles.snap(TestEnv.flat(o["box"]), width: photo[0], height: photo[1], tile: o["tile"] as! Int)
+            XCTAssertEqual(TestEnv.flat(o["output"]).map { Int($0) }, [box.x0, box.y0, box.x1, box.y1])
+        }
+        let m = g["merge"] as! [String: Any], photo = m["photo"] as! [Int]
+        let merged = try Tiles.merge((m["boxes"] as! [Any]).map { TestEnv.flat($0) }, width: photo[0], height: photo[1], tile: m["tile"] as! Int)
+        XCTAssertEqual((m["output"] as! [Any]).map { TestEnv.flat($0).map { Int($0) } }, merged.map { [$0.x0, $0.y0, $0.x1, $0.y1] })
+    }
+
+    func testNMS() throws {
+        let n = try TestEnv.golden("geometry")["nms"] as! [String: Any]
+        let kept = Detect.nms((n["boxes"] as! [Any]).map { TestEnv.flat($0) }, TestEnv.flat(n["scores"]), (n["threshold"] as! NSNumber).doubleValue)
+        XCTAssertEqual(TestEnv.flat(n["output"]).map { Int($0) }, kept.sorted())
+    }
+
+    func testPixelDigest() throws {
+        let d = try TestEnv.golden("geometry")["pixel_digest"] as! [String: Any]
+        let image = RGBImage(width: 8, height: 8, pixels: (0..<192).map { UInt8($0 % 251) })
+        let regions = (d["regions"] as! [[String: Int]]).map { Box($0["x"]!, $0["y"]!, $0["x"]! + $0["width"]!, $0["y"]! + $0["height"]!) }
+        XCTAssertEqual(d["output"] as? String, Metadata.pixelDigest(image, regions))
+    }
+
+    func testResamplersEqualPillow() throws {
+        let r = try TestEnv.golden("resample"), image = TestEnv.patternImage(height: 37, width: 41, seed: 7)
+        for (size, expected) in (r["box_resize"] as! [String: Any])["output"] as! [String: Any] {
+            let wh = size.split(separator: "x").map { Int($0)! }
+            XCTAssertEqual(TestEnv.flat(expected), Resample.boxResize(image, width: wh[0], height: wh[1]).pixels.map(Double.init), size)
+        }
+        let bicubic = r["bicubic_warp"] as! [String: Any], size = bicubic["size"] as! [Int]
+        XCTAssertEqual(TestEnv.flat(bicubic["output"]),
+                       Resample.warpBicubic(image, TestEnv.flat(bicubic["affine"]), width: size[0], height: size[1]).pixels.map(Double.init))
+        let bilinear = r["bilinear_warp"] as! [String: Any], bsize = bilinear["size"] as! [Int]
+        assertClose(TestEnv.flat(bilinear["output"]),
+                    Resample.warpBilinear(TestEnv.pattern(19 * 23, seed: 3), w: 23, h: 19, TestEnv.flat(bilinear["affine"]),
+                                          width: bsize[0], height: bsize[1]).map(Double.init), 1e-6)
+        let crop = image.crop(x0: 0, y0: 0, w: 5, h: 3)
+        for (k, expected) in (r["exif_orientation"] as! [String: Any])["output"] as! [String: Any] {
+            XCTAssertEqual(TestEnv.flat(expected), Orientation.apply(crop, alpha: nil, orientation: Int(k)!).0.pixels.map(Double.init), k)
+        }
+    }
+
+    func testKeys() throws {
+        let k = try TestEnv.golden("keys")
+        let salt = Keys.unhex(k["salt"] as! String)!
+        let photoKey = try Keys.Secret.key(Keys.unhex(k["key"] as! String)!).photoKey(salt: salt)
+        XCTAssertEqual(k["photo_key"] as? String, Keys.hex(photoKey))
+        XCTAssertEqual(k["check"] as? String, Keys.checkValue(photoKey))
+        XCTAssertEqual(k["passphrase_photo_key"] as? String, Keys.hex(try Keys.Secret.passphrase(k["passphrase"] as! String).photoKey(salt: salt)))
+        let t = k["tile_scramble"] as! [String: Any]
+        let s = Keys.tileScramble(photoKey: photoKey, region: t["region"] as! Int, x: t["x"] as! Int, y: t["y"] as! Int, count: t["count"] as! Int)
+        XCTAssertEqual(t["order"] as! [Int], s.order)
+        XCTAssertEqual(t["turns"] as! [Int], s.turns)
+        let tile = TestEnv.patternImage(height: 128, width: 128, seed: 5)
+        let scrambled = Keys.scramble(tile, s, piece: 32)
+        XCTAssertEqual((k["scrambled_tile"] as! [String: Any])["sha256"] as? String,
+                       SHA256.hash(data: Data(scrambled.pixels)).map { String(format: "%02x", $0) }.joined())
+        XCTAssertEqual(tile, Keys.unscramble(scrambled, s, piece: 32))
+    }
+
+    func testTextChunkRoundTrip() throws {
+        let png = try ImageIOCodec().encodePNG(TestEnv.patternImage(height: 5, width: 7, seed: 1), alpha: nil)
+        let text = "{\"é\": \"" + String(repeating: "x", count: 5000) + "\"}"
+        XCTAssertEqual(try PNG.textChunks(try PNG.withText(png, keyword: "imn", text: text))["imn"], text)
+        XCTAssertThrowsError(try Metadata.parseRecord([:])) { XCTAssertEqual(String(describing: $0).contains("stripped"), true) }
+    }
+}

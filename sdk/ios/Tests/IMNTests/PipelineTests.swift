@@ -1,0 +1,64 @@
+import XCTest
+@testable import IMN
+
+/// The pipeline on a Core ML bundle against cases the Python SDK made with the ONNX artifacts of
+/// the same checkpoint (README.md, "Pipeline tests"): recovery is another runtime's, so it is
+/// compared by PSNR, not bit for bit.
+final class PipelineTests: XCTestCase {
+    var bundle: IMNBundle!
+    var cases: URL!
+    let codec = ImageIOCodec()
+
+    override func setUpWithError() throws {
+        guard let folder = TestEnv.bundle, let cases = TestEnv.cases else {
+            throw XCTSkip("IMN_TEST_BUNDLE and IMN_TEST_CASES not set (README.md, Pipeline tests)")
+        }
+        bundle = try IMNBundle(folder: folder, runtime: CoreMLRuntime(computeUnits: .cpuOnly), target: "coreml")
+        self.cases = cases
+    }
+
+    func read(_ name: String) throws -> Photo { try PhotoIO.read([UInt8](try Data(contentsOf: cases.appendingPathComponent(name))), codec: codec) }
+
+    func psnr(_ a: RGBImage, _ b: RGBImage) -> Double {
+        let mse = zip(a.pixels, b.pixels).map { Double(Int($0) - Int($1)) }.map { $0 * $0 }.reduce(0, +) / Double(a.pixels.count)
+        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
+    }
+
+    func testRecoversThePythonProtectedPhoto() throws {
+        let recovered = try Pipeline.recover(read("python.imn.png"), bundle: bundle)
+        XCTAssertGreaterThan(psnr(recovered.rgb, try read("python.recovered.png").rgb), 45)  // another runtime, same checkpoint
+        XCTAssertEqual(recovered.notes.count, 1)  // hidden with onnx, revealed with coreml
+    }
+
+    func testProtectFindsTheSameRegionsAndRoundTrips() throws {
+        let input = try read("astronaut.png")
+        let mine = try Pipeline.protect(input, bundle: bundle)
+        let python = try Metadata.parseRecord(read("python.imn.png").text)
+        XCTAssertEqual(python.regions, try Metadata.parseRecord([Metadata.chunkKey: mine.recordJSON]).regions)
+        let out = cases.appendingPathComponent("swift.imn.png")
+        try? FileManager.default.removeItem(at: out)
+        try mine.save(out, codec: codec)
+        XCTAssertThrowsError(try mine.save(out, codec: codec))
+        let back = try Pipeline.recover(read("swift.imn.png"), bundle: bundle)
+        XCTAssertGreaterThan(psnr(back.rgb, input.rgb), 35)
+    }
+
+    func testRefusalsComeBeforeRevealing() throws {
+        XCTAssertThrowsError(try Pipeline.recover(read("astronaut.png"), bundle: bundle)) {
+            guard case IMNError.notProtected = $0 else { return XCTFail("\($0)") }
+        }
+        let python = try read("python.imn.png")
+        var edited = python.rgb
+        let region = try Metadata.parseRecord(python.text).regions[0]
+        edited.pixels[((region.y0 + 3) * edited.width + region.x0 + 3) * 3] &+= 1
+        XCTAssertThrowsError(try Pipeline.recover(Photo(rgb: edited, text: python.text, format: "PNG"), bundle: bundle)) {
+            guard case IMNError.imageModified = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try Pipeline.protect(Photo(rgb: RGBImage(width: 32, height: 300)), bundle: bundle)) {
+            guard case IMNError.imageTooSmall = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try Pipeline.protect(Photo(rgb: RGBImage(width: 200, height: 150, pixels: [UInt8](repeating: 120, count: 90_000))), bundle: bundle)) {
+            guard case IMNError.noFaceFound = $0 else { return XCTFail("\($0)") }
+        }
+    }
+}
