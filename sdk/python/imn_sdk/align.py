@@ -5,7 +5,7 @@ mask used to blend the Mask back. Transforms are 2x3 matrices mapping photo (x, 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 # Mean MTCNN landmarks (left eye, right eye, nose, mouth corners) of 200 faces of
 # ../shared/data/faces (the aligned faces Mask-net learned on), as shares of the crop side;
@@ -65,6 +65,25 @@ def face_alpha(size: int) -> np.ndarray:
     return np.clip((1 + edge / 2 - r) / edge, 0, 1).astype(np.float32)
 
 
+def _box_to_crop(to_crop: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """Output pixel (u, v) of a box at (x0, y0) is photo (x0 + u, y0 + v): shift, then into the crop."""
+    shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
+    return (np.vstack([to_crop, [0, 0, 1]]) @ shift)[:2]
+
+
+def blend_support(to_crops: list[np.ndarray], size: int, box: tuple[int, int, int, int],
+                  margin: int = 2) -> np.ndarray:
+    """``(h, w)`` bool over ``box`` (x0, y0, x1, y1): where any face's blend weight is nonzero,
+    grown by ``margin`` pixels (a square max filter), so landmarks rounded in the metadata still
+    cover every pixel the blend touched."""
+    x0, y0, x1, y1 = box
+    touched = np.zeros((y1 - y0, x1 - x0), bool)
+    for to_crop in to_crops:
+        touched |= _warp(face_alpha(size), _box_to_crop(to_crop, x0, y0), x1 - x0, y1 - y0, Image.BILINEAR) > 0
+    grown = Image.fromarray(touched.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * margin + 1))
+    return np.asarray(grown) > 0
+
+
 def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
                limit: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Blend ``crop (S, S, 3)`` into a copy of ``photo`` through the feathered face ellipse.
@@ -84,9 +103,7 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
         x1, y1 = min(x1, limit[2]), min(y1, limit[3])
     if x1 <= x0 or y1 <= y0:
         return photo.copy(), (0, 0, 0, 0)
-    # Output pixel (u, v) of the box is photo (x0 + u, y0 + v): shift, then map into the crop.
-    shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
-    box_to_crop = (np.vstack([to_crop, [0, 0, 1]]) @ shift)[:2]
+    box_to_crop = _box_to_crop(to_crop, x0, y0)
     face = _warp(crop, box_to_crop, x1 - x0, y1 - y0).astype(np.float32)
     alpha = _warp(face_alpha(size), box_to_crop, x1 - x0, y1 - y0, Image.BILINEAR)[..., None]
     out = photo.copy()

@@ -41,6 +41,21 @@ def _int(value, name: str, low: int = 0, high: int = 1 << 20) -> int:
     return value
 
 
+def _landmarks_ok(marks) -> bool:
+    """Five [x, y] pairs of finite numbers within +-2^20 that are not all one point (recover
+    rebuilds each face's blend from them)."""
+    if not isinstance(marks, list) or len(marks) != 5:
+        return False
+    for point in marks:
+        if not isinstance(point, list) or len(point) != 2:
+            return False
+        for v in point:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not abs(v) <= 1 << 20:
+                return False
+    xs, ys = [p[0] for p in marks], [p[1] for p in marks]
+    return max(xs) - min(xs) + max(ys) - min(ys) >= 1
+
+
 def parse_record(text_chunks: dict[str, str]) -> dict:
     """The validated record from a PNG's text chunks; ``NotProtected`` when there is none."""
     if CHUNK_KEY not in text_chunks:
@@ -77,6 +92,12 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
         w, h = _int(r.get("width"), "region.width", tile), _int(r.get("height"), "region.height", tile)
         if w % tile or h % tile or x + w > width or y + h > height:
             raise InvalidMetadata(f"imn metadata: region {r} is not whole tiles inside the image")
+    faces = record.get("faces", [])
+    if not isinstance(faces, list) or len(faces) > 4096:
+        raise InvalidMetadata("imn metadata: faces must be a list")
+    for face in faces:
+        if not isinstance(face, dict) or not _landmarks_ok(face.get("landmarks")):
+            raise InvalidMetadata("imn metadata: each face needs five distinct [x, y] landmarks")
     digest = record.get("digest")
     if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
         raise InvalidMetadata("imn metadata: digest must be 'sha256:' + 64 hex digits")

@@ -24,6 +24,12 @@ from imn_sdk.errors import ImageModified, InvalidImage, NoFaceFound
 from imn_sdk.photo_io import Photo, read_photo, write_png
 
 MIN_FACE_PIXELS = 40      # narrower faces are left alone (and reported): too small to matter
+# Where no face was blended the Mask is the photo itself, so the masked pixel and the revealed
+# pixel are two noisy readings of the original; recover mixes them. 0.8 is the inverse-variance
+# weight for the shipped network's error levels on synthetic validation faces (masked 44.2 dB,
+# revealed 38.3 dB there); on real faces the mix recovers those pixels at 41.2 dB instead of
+# 36.9 dB revealed alone (README, "Whole photos").
+UNTOUCHED_MASKED_WEIGHT = np.float32(0.8)
 DETECT_MAX_SIDE = 1280    # detection runs on a copy no larger than this; hiding on the full photo
 
 Progress = Callable[[str], None] | None
@@ -175,6 +181,19 @@ def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | N
     return vector / norm, None
 
 
+def _mix_untouched(out: np.ndarray, masked: np.ndarray, box, to_crops: list[np.ndarray], size: int) -> None:
+    """Inside ``box``, where no face's blend reached (``align.blend_support``), replace the
+    revealed pixels of ``out`` by ``round(w * masked + (1 - w) * revealed)`` (float32)."""
+    x0, y0, x1, y1 = box
+    untouched = ~align.blend_support(to_crops, size, box)
+    if not untouched.any():
+        return
+    m = masked[y0:y1, x0:x1][untouched].astype(np.float32)
+    r = out[y0:y1, x0:x1][untouched].astype(np.float32)
+    mixed = UNTOUCHED_MASKED_WEIGHT * m + (np.float32(1) - UNTOUCHED_MASKED_WEIGHT) * r
+    out[y0:y1, x0:x1][untouched] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
 @dataclass
 class RecoveredImage:
     rgb: np.ndarray
@@ -219,6 +238,7 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                             "(--force) tries anyway")
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
     size, out = bundle.size, rgb.copy()
+    to_crops = [align.crop_transform(np.asarray(f["landmarks"], np.float64), size) for f in record.get("faces", [])]
     start = time.perf_counter()
     for k, r in enumerate(record["regions"]):
         (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
@@ -228,5 +248,6 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
             if photo_key is not None:
                 revealed = keys.unscramble(revealed, *_tile_scramble(photo_key, k, x, y, size))
             out[y:y + size, x:x + size] = revealed
+        _mix_untouched(out, rgb, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,
                           {"read": read_seconds, "reveal": time.perf_counter() - start}, notes)

@@ -85,6 +85,27 @@ public enum Align {
         return [floor(box[0]), floor(box[1]), ceil(box[2]), ceil(box[3])]
     }
 
+    /// `(h, w)` over `box`: where any face's blend weight is nonzero, grown by `margin` pixels
+    /// (square max filter), so landmarks rounded in the metadata still cover the blend.
+    public static func blendSupport(_ toCrops: [Affine], size: Int, box: Box, margin: Int = 2) -> [Bool] {
+        let w = box.width, h = box.height
+        var touched = [Bool](repeating: false, count: w * h)
+        let alpha = faceAlpha(size: size)
+        for toCrop in toCrops {
+            let weight = Resample.warpBilinear(alpha, w: size, h: size, toCrop.shifted(Double(box.x0), Double(box.y0)).m, width: w, height: h)
+            for i in weight.indices where weight[i] > 0 { touched[i] = true }
+        }
+        var grown = [Bool](repeating: false, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w where touched[y * w + x] {
+                for yy in max(0, y - margin)...min(h - 1, y + margin) {
+                    for xx in max(0, x - margin)...min(w - 1, x + margin) { grown[yy * w + xx] = true }
+                }
+            }
+        }
+        return grown
+    }
+
     /// Blends `crop` into `photo` through the feathered ellipse, only inside `limit`
     /// `[x0, y0, x1, y1]`, in the Python SDK's float32 arithmetic.
     public static func pasteBack(_ photo: inout RGBImage, _ crop: RGBImage, _ toCrop: Affine, limit: [Int]) {

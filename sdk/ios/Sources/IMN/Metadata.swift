@@ -10,6 +10,7 @@ public struct Record {
     public let bundle: [String: Any]
     public let tile: Int
     public let regions: [Box]
+    public let faces: [[[Double]]]   // each face's five [x, y] landmarks
     public let digest: String
     public let key: KeyRecord?
     public let json: [String: Any]
@@ -40,6 +41,23 @@ public enum Metadata {
             throw fail("\(name) must be an integer in [\(low), \(high)], got \(String(describing: value))")
         }
         return n.intValue
+    }
+
+    /// Five [x, y] pairs of finite numbers within ±2^20, not all one point; nil otherwise.
+    static func landmarks(_ value: Any?) -> [[Double]]? {
+        guard let points = value as? [Any], points.count == 5 else { return nil }
+        var out: [[Double]] = []
+        for p in points {
+            guard let pair = p as? [Any], pair.count == 2 else { return nil }
+            var xy: [Double] = []
+            for v in pair {
+                guard let n = v as? NSNumber, CFGetTypeID(n) != CFBooleanGetTypeID(), abs(n.doubleValue) <= Double(1 << 20) else { return nil }
+                xy.append(n.doubleValue)
+            }
+            out.append(xy)
+        }
+        let xs = out.map { $0[0] }, ys = out.map { $0[1] }
+        return xs.max()! - xs.min()! + ys.max()! - ys.min()! >= 1 ? out : nil
     }
 
     /// The validated record from a PNG's text chunks; `.notProtected` when there is none.
@@ -73,6 +91,12 @@ public enum Metadata {
             if w % tile != 0 || h % tile != 0 || x + w > width || y + h > height { throw fail("region \(r) is not whole tiles inside the image") }
             return Box(x, y, x + w, y + h)
         }
+        let faceList = record["faces"] ?? [Any]()
+        guard let faceArray = faceList as? [Any], faceArray.count <= 4096 else { throw fail("faces must be a list") }
+        let faces: [[[Double]]] = try faceArray.map { f in
+            guard let marks = landmarks((f as? [String: Any])?["landmarks"]) else { throw fail("each face needs five distinct [x, y] landmarks") }
+            return marks
+        }
         guard let digest = record["digest"] as? String, digest.hasPrefix("sha256:"), digest.count == 71 else {
             throw fail("digest must be 'sha256:' + 64 hex digits")
         }
@@ -95,6 +119,7 @@ public enum Metadata {
             if tile % piece != 0 { throw fail("key.piece \(piece) does not divide the tile \(tile)") }
             key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece)
         }
-        return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, digest: digest, key: key, json: record)
+        return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, faces: faces, digest: digest,
+                      key: key, json: record)
     }
 }

@@ -35,6 +35,9 @@ public struct RecoveredImage {
 public enum Pipeline {
     public static let minFacePixels = 40.0
     public static let detectMaxSide = 1280.0
+    /// Where no face was blended, masked and revealed pixels are two noisy readings of the
+    /// original: recover mixes them (the Python SDK's UNTOUCHED_MASKED_WEIGHT).
+    public static let untouchedMaskedWeight: Float = 0.8
 
     public static func findFaces(_ bundle: IMNBundle, _ rgb: RGBImage) throws -> [Face] {
         let scale = min(1.0, detectMaxSide / Double(max(rgb.width, rgb.height)))
@@ -131,12 +134,24 @@ public enum Pipeline {
         let photoKey = try record.key.map { try Keys.openKeyRecord($0, secret) }
         let size = bundle.size
         var out = rgb
+        let toCrops = record.faces.map { Align.cropTransform($0, size: size) }
         for (k, region) in record.regions.enumerated() {
             progress("reveal region \(k + 1)/\(record.regions.count)")
             for (x, y) in Tiles.tileOrigins(region, tile: size) {
                 var revealed = try bundle.reveal(rgb.crop(x0: x, y0: y, w: size, h: size))
                 if let photoKey = photoKey { revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size)) }
                 out.paste(revealed, x0: x, y0: y)
+            }
+            let support = Align.blendSupport(toCrops, size: size, box: region)
+            let w = untouchedMaskedWeight
+            for y in 0..<region.height {
+                for x in 0..<region.width where !support[y * region.width + x] {
+                    for c in 0..<3 {
+                        let i = ((region.y0 + y) * out.width + region.x0 + x) * 3 + c
+                        let v: Float = w * Float(rgb.pixels[i]) + (1 - w) * Float(out.pixels[i])
+                        out.pixels[i] = UInt8(min(255, max(0, Double(v).rounded(.toNearestOrEven))))
+                    }
+                }
             }
         }
         return RecoveredImage(rgb: out, alpha: photo.alpha, record: record, notes: notes)

@@ -101,6 +101,28 @@ object Align {
         return doubleArrayOf(Math.floor(box[0]), Math.floor(box[1]), Math.ceil(box[2]), Math.ceil(box[3]))
     }
 
+    /** `(h, w)` over `box`: where any face's blend weight is nonzero, grown by `margin` pixels
+     *  (a square max filter), so landmarks rounded in the metadata still cover every pixel the
+     *  blend touched (the Python SDK's `blend_support`). */
+    fun blendSupport(toCrops: List<Affine>, size: Int, box: Box, margin: Int = 2): BooleanArray {
+        val w = box.width
+        val h = box.height
+        val touched = BooleanArray(w * h)
+        val alpha = faceAlpha(size)
+        for (toCrop in toCrops) {
+            val weight = Resample.warpBilinear(alpha, size, size, toCrop.shifted(box.x0.toDouble(), box.y0.toDouble()).m, w, h)
+            for (i in weight.indices) if (weight[i] > 0f) touched[i] = true
+        }
+        val grown = BooleanArray(w * h)
+        for (y in 0 until h) for (x in 0 until w) {
+            if (!touched[y * w + x]) continue
+            for (yy in Math.max(0, y - margin)..Math.min(h - 1, y + margin)) {
+                for (xx in Math.max(0, x - margin)..Math.min(w - 1, x + margin)) grown[yy * w + xx] = true
+            }
+        }
+        return grown
+    }
+
     /**
      * Blends `crop (S, S)` into `photo` (in place) through the feathered face ellipse, touching
      * nothing outside `limit` (x0, y0, x1, y1; the face's hidden region). Same float32

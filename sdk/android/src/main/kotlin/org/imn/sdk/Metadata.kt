@@ -44,6 +44,24 @@ object Metadata {
     private fun string(o: JsonObject, name: String): String? =
         (o.get(name) as? JsonPrimitive)?.takeIf { it.isString }?.asString
 
+    /** Five [x, y] pairs of finite numbers within ±2^20, not all one point (recover rebuilds each
+     *  face's blend from them); null otherwise. */
+    private fun landmarks(value: JsonElement): Array<DoubleArray>? {
+        if (!value.isJsonArray || value.asJsonArray.size() != 5) return null
+        val points = value.asJsonArray.map { p ->
+            if (!p.isJsonArray || p.asJsonArray.size() != 2) return null
+            DoubleArray(2) { i ->
+                val v = p.asJsonArray[i] as? JsonPrimitive
+                val d = if (v != null && v.isNumber) v.asDouble else return null
+                if (!(Math.abs(d) <= (1 shl 20))) return null
+                d
+            }
+        }
+        val xs = points.map { it[0] }
+        val ys = points.map { it[1] }
+        return if (xs.max()!! - xs.min()!! + ys.max()!! - ys.min()!! >= 1) points.toTypedArray() else null
+    }
+
     /** The validated record from a PNG's text chunks; [NotProtected] when there is none. */
     fun parseRecord(text: Map<String, String>): Record {
         val raw = text[CHUNK_KEY] ?: throw NotProtected(
@@ -86,6 +104,11 @@ object Metadata {
             }
             Box(x, y, x + w, y + h)
         }
+        val faceList = record.get("faces") ?: com.google.gson.JsonArray()
+        if (!faceList.isJsonArray || faceList.asJsonArray.size() > 4096) fail("faces must be a list")
+        val faces = faceList.asJsonArray.map { f ->
+            (f as? JsonObject)?.get("landmarks")?.let { landmarks(it) } ?: fail("each face needs five distinct [x, y] landmarks")
+        }
         val digest = string(record, "digest")
         if (digest == null || !digest.startsWith("sha256:") || digest.length != 71) {
             fail("digest must be 'sha256:' + 64 hex digits")
@@ -104,13 +127,13 @@ object Metadata {
             if (tile % piece != 0) fail("key.piece $piece does not divide the tile $tile")
             key = KeyRecord(kind!!, hex[0], hex[1], piece)
         }
-        return Record(width, height, bundle, tile, regions, digest, key, record)
+        return Record(width, height, bundle, tile, regions, faces, digest, key, record)
     }
 }
 
 /** A keyed photo's `key` entry: never the key, only its salt and check value. */
 class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int)
 
-/** A validated `imn` record; [json] is the whole object as read. */
+/** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object. */
 class Record(val width: Int, val height: Int, val bundle: JsonObject, val tile: Int, val regions: List<Box>,
-             val digest: String, val key: KeyRecord?, val json: JsonObject)
+             val faces: List<Array<DoubleArray>>, val digest: String, val key: KeyRecord?, val json: JsonObject)

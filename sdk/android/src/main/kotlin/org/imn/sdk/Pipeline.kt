@@ -26,6 +26,10 @@ class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Recor
 object Pipeline {
     const val MIN_FACE_PIXELS = 40      // narrower faces are left alone (and reported)
     const val DETECT_MAX_SIDE = 1280    // detection runs on a copy no larger than this
+    // Where no face was blended, the masked and the revealed pixel are two noisy readings of the
+    // original: recover mixes them with this weight on the masked one (the Python SDK's
+    // UNTOUCHED_MASKED_WEIGHT, and its reasons).
+    const val UNTOUCHED_MASKED_WEIGHT = 0.8f
 
     /** Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide. */
     fun findFaces(bundle: Bundle, rgb: RgbImage): List<Face> {
@@ -124,6 +128,21 @@ object Pipeline {
     private fun tileScramble(photoKey: ByteArray, region: Int, x: Int, y: Int, size: Int) =
         Keys.tileScramble(photoKey, region, x, y, (size / Keys.PIECE) * (size / Keys.PIECE))
 
+    /** Inside `region`, where no face's blend reached, `round(w · masked + (1 − w) · revealed)`
+     *  in float32 replaces the revealed pixel. */
+    private fun mixUntouched(out: RgbImage, masked: RgbImage, region: Box, toCrops: List<Affine>, size: Int) {
+        val support = Align.blendSupport(toCrops, size, region)
+        val w = UNTOUCHED_MASKED_WEIGHT
+        for (y in 0 until region.height) for (x in 0 until region.width) {
+            if (support[y * region.width + x]) continue
+            for (c in 0 until 3) {
+                val i = ((region.y0 + y) * out.width + region.x0 + x) * 3 + c
+                val v = w * (masked.pixels[i].toInt() and 0xFF).toFloat() + (1f - w) * (out.pixels[i].toInt() and 0xFF).toFloat()
+                out.pixels[i] = Math.min(255.0, Math.max(0.0, Math.rint(v.toDouble()))).toInt().toByte()
+            }
+        }
+    }
+
     /**
      * Put the Mask off. Throws [NotProtected] without IMN metadata, [ImageModified] when the
      * pixels changed since protection (`force` tries anyway where the size still fits),
@@ -149,6 +168,7 @@ object Pipeline {
         val photoKey = record.key?.let { Keys.openKeyRecord(it, secret) }
         val size = bundle.size
         val out = rgb.copy()
+        val toCrops = record.faces.map { Align.cropTransform(it, size) }
         for ((k, region) in record.regions.withIndex()) {
             progress("reveal region ${k + 1}/${record.regions.size}")
             for ((x, y) in Tiles.tileOrigins(region, size)) {
@@ -156,6 +176,7 @@ object Pipeline {
                 if (photoKey != null) revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size))
                 out.paste(revealed, x, y)
             }
+            mixUntouched(out, rgb, region, toCrops, size)
         }
         return RecoveredImage(out, photo.alpha, record, notes)
     }
