@@ -47,3 +47,32 @@ def test_template_matches_the_training_faces(bundle, faces_dir):
     marks = [detect_faces(np.asarray(Image.open(p).convert("RGB")), bundle.detector, 40)[0].landmarks
              for p in sorted(faces_dir.glob("*.jpg"))[:40]]
     assert np.abs(np.mean(marks, 0) / 256 - TEMPLATE).max() < 0.02
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_blend_support_from_rounded_landmarks_covers_every_blended_pixel(seed):
+    """recover rebuilds the blend from the metadata's landmarks (rounded to 0.1 px): its support
+    must contain every pixel paste_back changed, or recover would mix a Mask pixel in."""
+    from imn_sdk.align import blend_support
+
+    rng = np.random.default_rng(seed)
+    size, photo = 64, rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    landmarks = TEMPLATE * rng.uniform(50, 90) + rng.uniform(20, 60, 2) + rng.normal(0, 2, (5, 2))
+    crop = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    out, _ = paste_back(photo, crop, crop_transform(landmarks, size))
+    changed = (out != photo).any(axis=2)
+    support = blend_support([crop_transform(np.round(landmarks, 1), size)], size, (0, 0, 200, 160))
+    assert changed.any() and not (changed & ~support).any()
+    assert support.mean() < 0.6  # the rest of the photo stays outside
+
+
+def test_untouched_pixels_mix_masked_and_revealed():
+    from imn_sdk.pipeline import UNTOUCHED_MASKED_WEIGHT, _mix_untouched
+
+    size = 64
+    landmarks = TEMPLATE * 50 + 10
+    masked = np.full((128, 128, 3), 100, np.uint8)
+    out = np.full((128, 128, 3), 110, np.uint8)
+    _mix_untouched(out, masked, (0, 0, 128, 128), [crop_transform(landmarks, size)], size)
+    assert out[35, 35].tolist() == [110] * 3  # on the face: the revealed pixel
+    assert out[120, 120].tolist() == [round(100 * float(UNTOUCHED_MASKED_WEIGHT) + 110 * (1 - float(UNTOUCHED_MASKED_WEIGHT)))] * 3
