@@ -188,10 +188,10 @@ def _mix_untouched(out: np.ndarray, masked: np.ndarray, box, to_crops: list[np.n
     untouched = ~align.blend_support(to_crops, size, box)
     if not untouched.any():
         return
-    m = masked[y0:y1, x0:x1][untouched].astype(np.float32)
-    r = out[y0:y1, x0:x1][untouched].astype(np.float32)
-    mixed = UNTOUCHED_MASKED_WEIGHT * m + (np.float32(1) - UNTOUCHED_MASKED_WEIGHT) * r
-    out[y0:y1, x0:x1][untouched] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    revealed = out[y0:y1, x0:x1]
+    mixed = (UNTOUCHED_MASKED_WEIGHT * masked[y0:y1, x0:x1].astype(np.float32)
+             + (np.float32(1) - UNTOUCHED_MASKED_WEIGHT) * revealed.astype(np.float32))
+    np.copyto(revealed, np.clip(np.rint(mixed), 0, 255).astype(np.uint8), where=untouched[..., None])
 
 
 @dataclass
