@@ -74,36 +74,42 @@ public enum Resample {
         return v2 + d * (p2 + d * (p3 + d * p4))
     }
 
+    /// Pillow's sampling grid for an affine warp: for each output pixel whose centre maps inside
+    /// the input, the integer corner (x0, y0) and the fractions (dx, dy) past it.
+    static func forEachSample(_ outToIn: [Double], w: Int, h: Int, width: Int, height: Int,
+                              _ body: (_ x: Int, _ y: Int, _ x0: Int, _ y0: Int, _ dx: Double, _ dy: Double) -> Void) {
+        for y in 0..<height {
+            for x in 0..<width {
+                let xin = outToIn[0] * (Double(x) + 0.5) + outToIn[1] * (Double(y) + 0.5) + outToIn[2]
+                let yin = outToIn[3] * (Double(x) + 0.5) + outToIn[4] * (Double(y) + 0.5) + outToIn[5]
+                if xin < 0 || xin >= Double(w) || yin < 0 || yin >= Double(h) { continue }
+                let x0 = Int(floor(xin - 0.5)), y0 = Int(floor(yin - 0.5))
+                body(x, y, x0, y0, xin - 0.5 - Double(x0), yin - 0.5 - Double(y0))
+            }
+        }
+    }
+
     /// Pillow's `transform(size, AFFINE, outToIn, BICUBIC)` of an RGB image.
     public static func warpBicubic(_ image: RGBImage, _ outToIn: [Double], width: Int, height: Int) -> RGBImage {
         var out = RGBImage(width: width, height: height)
         let w = image.width, h = image.height
         var rows = [Double](repeating: 0, count: 4)
-        for y in 0..<height {
-            for x in 0..<width {
-                var xin = outToIn[0] * (Double(x) + 0.5) + outToIn[1] * (Double(y) + 0.5) + outToIn[2]
-                var yin = outToIn[3] * (Double(x) + 0.5) + outToIn[4] * (Double(y) + 0.5) + outToIn[5]
-                if xin < 0 || xin >= Double(w) || yin < 0 || yin >= Double(h) { continue }
-                xin -= 0.5
-                yin -= 0.5
-                let x0 = Int(floor(xin)), y0 = Int(floor(yin))
-                let dx = xin - Double(x0), dy = yin - Double(y0)
-                let xs = (0..<4).map { clamp(x0 - 1 + $0, w) }
-                for c in 0..<3 {
-                    for i in 0..<4 {
-                        let row = y0 - 1 + i
-                        if i == 0 || (row >= 0 && row < h) {
-                            let r = i == 0 ? clamp(row, h) : row
-                            rows[i] = cubic(Double(image.at(xs[0], r, c)), Double(image.at(xs[1], r, c)),
-                                            Double(image.at(xs[2], r, c)), Double(image.at(xs[3], r, c)), dx)
-                        } else {
-                            rows[i] = rows[i - 1]
-                        }
+        forEachSample(outToIn, w: w, h: h, width: width, height: height) { x, y, x0, y0, dx, dy in
+            let xs = (0..<4).map { clamp(x0 - 1 + $0, w) }
+            for c in 0..<3 {
+                for i in 0..<4 {
+                    let row = y0 - 1 + i
+                    if i == 0 || (row >= 0 && row < h) {
+                        let r = i == 0 ? clamp(row, h) : row
+                        rows[i] = cubic(Double(image.at(xs[0], r, c)), Double(image.at(xs[1], r, c)),
+                                        Double(image.at(xs[2], r, c)), Double(image.at(xs[3], r, c)), dx)
+                    } else {
+                        rows[i] = rows[i - 1]
                     }
-                    let v = cubic(rows[0], rows[1], rows[2], rows[3], dy)
-                    // Pillow truncates after clipping, it does not round.
-                    out.pixels[(y * width + x) * 3 + c] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
                 }
+                let v = cubic(rows[0], rows[1], rows[2], rows[3], dy)
+                // Pillow truncates after clipping, it does not round.
+                out.pixels[(y * width + x) * 3 + c] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
             }
         }
         return out
@@ -112,25 +118,16 @@ public enum Resample {
     /// Pillow's `transform(size, AFFINE, outToIn, BILINEAR)` of a float plane `(h, w)`.
     public static func warpBilinear(_ plane: [Float], w: Int, h: Int, _ outToIn: [Double], width: Int, height: Int) -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
-        for y in 0..<height {
-            for x in 0..<width {
-                var xin = outToIn[0] * (Double(x) + 0.5) + outToIn[1] * (Double(y) + 0.5) + outToIn[2]
-                var yin = outToIn[3] * (Double(x) + 0.5) + outToIn[4] * (Double(y) + 0.5) + outToIn[5]
-                if xin < 0 || xin >= Double(w) || yin < 0 || yin >= Double(h) { continue }
-                xin -= 0.5
-                yin -= 0.5
-                let x0 = Int(floor(xin)), y0 = Int(floor(yin))
-                let dx = xin - Double(x0), dy = yin - Double(y0)
-                let a = clamp(x0, w), b = clamp(x0 + 1, w)
-                var row = clamp(y0, h) * w
-                let v1 = Double(plane[row + a]) + (Double(plane[row + b]) - Double(plane[row + a])) * dx
-                var v2 = v1
-                if y0 + 1 >= 0 && y0 + 1 < h {
-                    row = (y0 + 1) * w
-                    v2 = Double(plane[row + a]) + (Double(plane[row + b]) - Double(plane[row + a])) * dx
-                }
-                out[y * width + x] = Float(v1 + (v2 - v1) * dy)
+        forEachSample(outToIn, w: w, h: h, width: width, height: height) { x, y, x0, y0, dx, dy in
+            let a = clamp(x0, w), b = clamp(x0 + 1, w)
+            var row = clamp(y0, h) * w
+            let v1 = Double(plane[row + a]) + (Double(plane[row + b]) - Double(plane[row + a])) * dx
+            var v2 = v1
+            if y0 + 1 >= 0 && y0 + 1 < h {
+                row = (y0 + 1) * w
+                v2 = Double(plane[row + a]) + (Double(plane[row + b]) - Double(plane[row + a])) * dx
             }
+            out[y * width + x] = Float(v1 + (v2 - v1) * dy)
         }
         return out
     }

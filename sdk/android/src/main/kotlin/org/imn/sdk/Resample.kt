@@ -84,6 +84,21 @@ object Resample {
         return v2 + d * (p2 + d * (p3 + d * p4))
     }
 
+    /** Pillow's sampling grid for an affine warp: for each output pixel whose centre maps inside
+     *  the `w`×`h` input, the integer corner (x0, y0) left of and above the mapped point (shifted
+     *  by half a pixel) and the fractions (dx, dy) past it. */
+    private inline fun forEachSample(outToIn: DoubleArray, w: Int, h: Int, width: Int, height: Int,
+                                     body: (x: Int, y: Int, x0: Int, y0: Int, dx: Double, dy: Double) -> Unit) {
+        for (y in 0 until height) for (x in 0 until width) {
+            val xin = outToIn[0] * (x + 0.5) + outToIn[1] * (y + 0.5) + outToIn[2]
+            val yin = outToIn[3] * (x + 0.5) + outToIn[4] * (y + 0.5) + outToIn[5]
+            if (xin < 0.0 || xin >= w || yin < 0.0 || yin >= h) continue
+            val x0 = floorInt(xin - 0.5)
+            val y0 = floorInt(yin - 0.5)
+            body(x, y, x0, y0, xin - 0.5 - x0, yin - 0.5 - y0)
+        }
+    }
+
     /** Pillow's `transform(size, AFFINE, outToIn, BICUBIC)` of an RGB image. */
     fun warpBicubic(image: RgbImage, outToIn: DoubleArray, width: Int, height: Int): RgbImage {
         val out = RgbImage(width, height)
@@ -91,16 +106,7 @@ object Resample {
         val h = image.height
         val xs = IntArray(4)
         val rows = DoubleArray(4)
-        for (y in 0 until height) for (x in 0 until width) {
-            var xin = outToIn[0] * (x + 0.5) + outToIn[1] * (y + 0.5) + outToIn[2]
-            var yin = outToIn[3] * (x + 0.5) + outToIn[4] * (y + 0.5) + outToIn[5]
-            if (xin < 0.0 || xin >= w || yin < 0.0 || yin >= h) continue
-            xin -= 0.5
-            yin -= 0.5
-            val x0 = floorInt(xin)
-            val y0 = floorInt(yin)
-            val dx = xin - x0
-            val dy = yin - y0
+        forEachSample(outToIn, w, h, width, height) { x, y, x0, y0, dx, dy ->
             for (i in 0 until 4) xs[i] = clamp(x0 - 1 + i, w)
             for (c in 0 until 3) {
                 for (i in 0 until 4) {
@@ -128,16 +134,7 @@ object Resample {
     fun warpBilinear(plane: FloatArray, w: Int, h: Int, outToIn: DoubleArray, width: Int, height: Int): FloatArray {
         require(plane.size == w * h) { "plane holds ${plane.size} values, not ${w}x$h" }
         val out = FloatArray(width * height)
-        for (y in 0 until height) for (x in 0 until width) {
-            var xin = outToIn[0] * (x + 0.5) + outToIn[1] * (y + 0.5) + outToIn[2]
-            var yin = outToIn[3] * (x + 0.5) + outToIn[4] * (y + 0.5) + outToIn[5]
-            if (xin < 0.0 || xin >= w || yin < 0.0 || yin >= h) continue
-            xin -= 0.5
-            yin -= 0.5
-            val x0 = floorInt(xin)
-            val y0 = floorInt(yin)
-            val dx = xin - x0
-            val dy = yin - y0
+        forEachSample(outToIn, w, h, width, height) { x, y, x0, y0, dx, dy ->
             val a = clamp(x0, w)
             val b = clamp(x0 + 1, w)
             var row = clamp(y0, h) * w
