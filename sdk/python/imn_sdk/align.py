@@ -65,6 +65,15 @@ def face_alpha(size: int) -> np.ndarray:
     return np.clip((1 + edge / 2 - r) / edge, 0, 1).astype(np.float32)
 
 
+def _footprint(to_crop: np.ndarray, size: int) -> tuple[int, int, int, int]:
+    """Photo-space bounds (x0, y0, x1, y1) of the ``size`` crop: its corners mapped back."""
+    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
+    back = invert(to_crop)
+    mapped = corners @ back[:, :2].T + back[:, 2]
+    (x0, y0), (x1, y1) = np.floor(mapped.min(0)).astype(int), np.ceil(mapped.max(0)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def _box_to_crop(to_crop: np.ndarray, x0: int, y0: int) -> np.ndarray:
     """Output pixel (u, v) of a box at (x0, y0) is photo (x0 + u, y0 + v): shift, then into the crop."""
     shift = np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
@@ -79,7 +88,11 @@ def blend_support(to_crops: list[np.ndarray], size: int, box: tuple[int, int, in
     x0, y0, x1, y1 = box
     touched = np.zeros((y1 - y0, x1 - x0), bool)
     for to_crop in to_crops:
-        touched |= _warp(face_alpha(size), _box_to_crop(to_crop, x0, y0), x1 - x0, y1 - y0, Image.BILINEAR) > 0
+        fx0, fy0, fx1, fy1 = _footprint(to_crop, size)
+        ax0, ay0, ax1, ay1 = max(fx0, x0), max(fy0, y0), min(fx1, x1), min(fy1, y1)
+        if ax1 > ax0 and ay1 > ay0:  # outside its footprint a face's weight is 0 anyway
+            weight = _warp(face_alpha(size), _box_to_crop(to_crop, ax0, ay0), ax1 - ax0, ay1 - ay0, Image.BILINEAR)
+            touched[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] |= weight > 0
     grown = Image.fromarray(touched.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * margin + 1))
     return np.asarray(grown) > 0
 
@@ -92,12 +105,9 @@ def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
     Returns the new photo and the bounding box (x0, y0, x1, y1) of the pixels the blend touches.
     """
     size = crop.shape[0]
-    corners = np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64)
-    back = invert(to_crop)
-    footprint = corners @ back[:, :2].T + back[:, 2]
     h, w = photo.shape[:2]
-    x0, y0 = np.maximum(np.floor(footprint.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(footprint.max(0)).astype(int), [w, h])
+    x0, y0, x1, y1 = _footprint(to_crop, size)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if limit is not None:
         x0, y0 = max(x0, limit[0]), max(y0, limit[1])
         x1, y1 = min(x1, limit[2]), min(y1, limit[3])

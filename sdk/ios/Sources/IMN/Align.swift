@@ -85,6 +85,14 @@ public enum Align {
         return [floor(box[0]), floor(box[1]), ceil(box[2]), ceil(box[3])]
     }
 
+    /// Photo-space bounds `[x0, y0, x1, y1]` of the `size` crop: its corners mapped back.
+    public static func footprint(_ toCrop: Affine, size: Int) -> [Int] {
+        let back = toCrop.inverse()
+        let corners = [(0.0, 0.0), (Double(size), 0.0), (0.0, Double(size)), (Double(size), Double(size))]
+        let xs = corners.map { back.mapX($0.0, $0.1) }, ys = corners.map { back.mapY($0.0, $0.1) }
+        return [Int(floor(xs.min()!)), Int(floor(ys.min()!)), Int(ceil(xs.max()!)), Int(ceil(ys.max()!))]
+    }
+
     /// `(h, w)` over `box`: where any face's blend weight is nonzero, grown by `margin` pixels
     /// (square max filter), so landmarks rounded in the metadata still cover the blend.
     public static func blendSupport(_ toCrops: [Affine], size: Int, box: Box, margin: Int = 2) -> [Bool] {
@@ -92,8 +100,13 @@ public enum Align {
         var touched = [Bool](repeating: false, count: w * h)
         let alpha = faceAlpha(size: size)
         for toCrop in toCrops {
-            let weight = Resample.warpBilinear(alpha, w: size, h: size, toCrop.shifted(Double(box.x0), Double(box.y0)).m, width: w, height: h)
-            for i in weight.indices where weight[i] > 0 { touched[i] = true }
+            // Outside its footprint a face's weight is 0 anyway: warp only there.
+            let f = footprint(toCrop, size: size)
+            let ax0 = max(f[0], box.x0), ay0 = max(f[1], box.y0), ax1 = min(f[2], box.x1), ay1 = min(f[3], box.y1)
+            if ax1 <= ax0 || ay1 <= ay0 { continue }
+            let aw = ax1 - ax0
+            let weight = Resample.warpBilinear(alpha, w: size, h: size, toCrop.shifted(Double(ax0), Double(ay0)).m, width: aw, height: ay1 - ay0)
+            for i in weight.indices where weight[i] > 0 { touched[(ay0 - box.y0 + i / aw) * w + ax0 - box.x0 + i % aw] = true }
         }
         var grown = [Bool](repeating: false, count: w * h)
         for y in 0..<h {
@@ -110,11 +123,9 @@ public enum Align {
     /// `[x0, y0, x1, y1]`, in the Python SDK's float32 arithmetic.
     public static func pasteBack(_ photo: inout RGBImage, _ crop: RGBImage, _ toCrop: Affine, limit: [Int]) {
         let size = crop.width
-        let back = toCrop.inverse()
-        let corners = [(0.0, 0.0), (Double(size), 0.0), (0.0, Double(size)), (Double(size), Double(size))]
-        let xs = corners.map { back.mapX($0.0, $0.1) }, ys = corners.map { back.mapY($0.0, $0.1) }
-        let x0 = max(max(Int(floor(xs.min()!)), 0), limit[0]), y0 = max(max(Int(floor(ys.min()!)), 0), limit[1])
-        let x1 = min(min(Int(ceil(xs.max()!)), photo.width), limit[2]), y1 = min(min(Int(ceil(ys.max()!)), photo.height), limit[3])
+        let f = footprint(toCrop, size: size)
+        let x0 = max(max(f[0], 0), limit[0]), y0 = max(max(f[1], 0), limit[1])
+        let x1 = min(min(f[2], photo.width), limit[2]), y1 = min(min(f[3], photo.height), limit[3])
         if x1 <= x0 || y1 <= y0 { return }
         let w = x1 - x0, h = y1 - y0
         let boxToCrop = toCrop.shifted(Double(x0), Double(y0))

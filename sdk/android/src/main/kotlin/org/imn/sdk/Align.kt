@@ -101,6 +101,16 @@ object Align {
         return doubleArrayOf(Math.floor(box[0]), Math.floor(box[1]), Math.ceil(box[2]), Math.ceil(box[3]))
     }
 
+    /** Photo-space bounds `(x0, y0, x1, y1)` of the `size` crop: its corners mapped back. */
+    fun footprint(toCrop: Affine, size: Int): IntArray {
+        val back = toCrop.inverse()
+        val corners = listOf(0 to 0, size to 0, 0 to size, size to size)
+        val xs = corners.map { (cx, cy) -> back.mapX(cx.toDouble(), cy.toDouble()) }
+        val ys = corners.map { (cx, cy) -> back.mapY(cx.toDouble(), cy.toDouble()) }
+        return intArrayOf(Math.floor(xs.min()!!).toInt(), Math.floor(ys.min()!!).toInt(),
+                          Math.ceil(xs.max()!!).toInt(), Math.ceil(ys.max()!!).toInt())
+    }
+
     /** `(h, w)` over `box`: where any face's blend weight is nonzero, grown by `margin` pixels
      *  (a square max filter), so landmarks rounded in the metadata still cover every pixel the
      *  blend touched (the Python SDK's `blend_support`). */
@@ -110,8 +120,14 @@ object Align {
         val touched = BooleanArray(w * h)
         val alpha = faceAlpha(size)
         for (toCrop in toCrops) {
-            val weight = Resample.warpBilinear(alpha, size, size, toCrop.shifted(box.x0.toDouble(), box.y0.toDouble()).m, w, h)
-            for (i in weight.indices) if (weight[i] > 0f) touched[i] = true
+            // Outside its footprint a face's weight is 0 anyway: warp only there.
+            val f = footprint(toCrop, size)
+            val ax0 = Math.max(f[0], box.x0); val ay0 = Math.max(f[1], box.y0)
+            val ax1 = Math.min(f[2], box.x1); val ay1 = Math.min(f[3], box.y1)
+            if (ax1 <= ax0 || ay1 <= ay0) continue
+            val aw = ax1 - ax0
+            val weight = Resample.warpBilinear(alpha, size, size, toCrop.shifted(ax0.toDouble(), ay0.toDouble()).m, aw, ay1 - ay0)
+            for (i in weight.indices) if (weight[i] > 0f) touched[(ay0 - box.y0 + i / aw) * w + ax0 - box.x0 + i % aw] = true
         }
         val grown = BooleanArray(w * h)
         for (y in 0 until h) for (x in 0 until w) {
@@ -130,18 +146,11 @@ object Align {
      */
     fun pasteBack(photo: RgbImage, crop: RgbImage, toCrop: Affine, limit: IntArray) {
         val size = crop.width
-        val back = toCrop.inverse()
-        var minX = Double.MAX_VALUE; var minY = Double.MAX_VALUE
-        var maxX = -Double.MAX_VALUE; var maxY = -Double.MAX_VALUE
-        for ((cx, cy) in listOf(0 to 0, size to 0, 0 to size, size to size)) {
-            val x = back.mapX(cx.toDouble(), cy.toDouble())
-            val y = back.mapY(cx.toDouble(), cy.toDouble())
-            minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y)
-        }
-        val x0 = Math.max(Math.max(Math.floor(minX).toInt(), 0), limit[0])
-        val y0 = Math.max(Math.max(Math.floor(minY).toInt(), 0), limit[1])
-        val x1 = Math.min(Math.min(Math.ceil(maxX).toInt(), photo.width), limit[2])
-        val y1 = Math.min(Math.min(Math.ceil(maxY).toInt(), photo.height), limit[3])
+        val f = footprint(toCrop, size)
+        val x0 = Math.max(Math.max(f[0], 0), limit[0])
+        val y0 = Math.max(Math.max(f[1], 0), limit[1])
+        val x1 = Math.min(Math.min(f[2], photo.width), limit[2])
+        val y1 = Math.min(Math.min(f[3], photo.height), limit[3])
         if (x1 <= x0 || y1 <= y0) return
         val w = x1 - x0
         val h = y1 - y0
