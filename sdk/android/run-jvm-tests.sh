@@ -16,4 +16,4 @@ test -f "$BUILD/org/imn/sdk/GoldenTest.class" || { echo "compilation failed" >&2
 export IMN_GOLDEN=${IMN_GOLDEN:-$(cd ../golden && pwd)}
 KOTLIN_STDLIB=${KOTLIN_STDLIB:-$JARS/kotlin-stdlib.jar}
 exec java -cp "$BUILD:$CP:$KOTLIN_STDLIB" org.junit.runner.JUnitCore \
-  org.imn.sdk.GoldenTest org.imn.sdk.MetadataTest org.imn.sdk.PipelineTest
+  org.imn.sdk.GoldenTest org.imn.sdk.MetadataTest org.imn.sdk.BundleTest org.imn.sdk.PipelineTest

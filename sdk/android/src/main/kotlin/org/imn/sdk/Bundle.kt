@@ -49,8 +49,8 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         identities = readNpyMatrix(File(folder, manifest.getAsJsonObject("identities")["file"].asString))
     }
 
-    /** The static detector graphs of this bundle's target (windowed PNet, one box at a time) when
-     *  the manifest has them, else the dynamic ONNX graphs (desktop runtimes). */
+    /** The static detector graphs of this bundle's target (windowed PNet, one box at a time); an
+     *  ONNX bundle from before they existed falls back to its dynamic graphs (desktop runtimes). */
     private fun openDetector(runtime: GraphRuntime): Map<String, Graph> {
         val detectorEntry = manifest.getAsJsonObject("detector")
         val static = detectorEntry.getAsJsonObject("static")
@@ -63,6 +63,10 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
             }
             return mapOf("pnet" to WindowedPnet(open("pnet"), static["pnet_window"].asInt),
                          "rnet" to OneByOne(open("rnet")), "onet" to OneByOne(open("onet")))
+        }
+        if (target != "onnx") {
+            throw BundleMismatch("$folder has no static detector graphs for $target (phones need them); " +
+                                 "re-export it with this imn-export: imn-export --target $target --out DIR")
         }
         return detectorEntry.getAsJsonObject("graphs").entrySet().associate { (name, g) ->
             val o = g.asJsonObject
