@@ -97,29 +97,32 @@ def blend_support(to_crops: list[np.ndarray], size: int, box: tuple[int, int, in
     return np.asarray(grown) > 0
 
 
-def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
-               limit: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Blend ``crop (S, S, 3)`` into a copy of ``photo`` through the feathered face ellipse.
-
-    ``limit`` (x0, y0, x1, y1) confines the blend (the hidden region): nothing outside changes.
-    Returns the new photo and the bounding box (x0, y0, x1, y1) of the pixels the blend touches.
-    """
-    size = crop.shape[0]
-    h, w = photo.shape[:2]
+def blend_into(target: np.ndarray, origin: tuple[int, int], crop: np.ndarray, to_crop: np.ndarray,
+               limit: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Blend ``crop (S, S, 3)`` through the feathered face ellipse into ``target`` in place:
+    ``target`` holds the photo's pixels from ``origin`` (x, y) on (the whole photo, or just a
+    hidden region), ``limit`` (x0, y0, x1, y1, photo coordinates) confines the blend. Returns the
+    box (photo coordinates) of the pixels the blend touches, (0, 0, 0, 0) when none."""
+    size, (ox, oy), (th, tw) = crop.shape[0], origin, target.shape[:2]
     x0, y0, x1, y1 = _footprint(to_crop, size)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if limit is not None:
-        x0, y0 = max(x0, limit[0]), max(y0, limit[1])
-        x1, y1 = min(x1, limit[2]), min(y1, limit[3])
+    x0, y0 = max(x0, ox, limit[0]), max(y0, oy, limit[1])
+    x1, y1 = min(x1, ox + tw, limit[2]), min(y1, oy + th, limit[3])
     if x1 <= x0 or y1 <= y0:
-        return photo.copy(), (0, 0, 0, 0)
+        return 0, 0, 0, 0
     box_to_crop = _box_to_crop(to_crop, x0, y0)
     face = _warp(crop, box_to_crop, x1 - x0, y1 - y0).astype(np.float32)
     alpha = _warp(face_alpha(size), box_to_crop, x1 - x0, y1 - y0, Image.BILINEAR)[..., None]
-    out = photo.copy()
-    region = out[y0:y1, x0:x1].astype(np.float32)
-    out[y0:y1, x0:x1] = np.clip(np.rint(region * (1 - alpha) + face * alpha), 0, 255).astype(np.uint8)
+    view = target[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+    view[...] = np.clip(np.rint(view.astype(np.float32) * (1 - alpha) + face * alpha), 0, 255).astype(np.uint8)
     ys, xs = np.nonzero(alpha[..., 0] > 0)
     if not len(ys):
-        return photo.copy(), (0, 0, 0, 0)
-    return out, (int(x0 + xs.min()), int(y0 + ys.min()), int(x0 + xs.max() + 1), int(y0 + ys.max() + 1))
+        return 0, 0, 0, 0
+    return int(x0 + xs.min()), int(y0 + ys.min()), int(x0 + xs.max() + 1), int(y0 + ys.max() + 1)
+
+
+def paste_back(photo: np.ndarray, crop: np.ndarray, to_crop: np.ndarray,
+               limit: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """``blend_into`` a copy of the whole ``photo``; returns it and the touched box."""
+    out = photo.copy()
+    h, w = photo.shape[:2]
+    return out, blend_into(out, (0, 0), crop, to_crop, limit if limit is not None else (0, 0, w, h))

@@ -93,7 +93,7 @@ def read_photo(source) -> Photo:
     elif image.mode != "RGB":
         notes.append(f"{image.mode} image converted to RGB")
         image = image.convert("RGB")
-    return Photo(np.asarray(image).copy(), alpha, str(source) if not isinstance(source, bytes) else "",
+    return Photo(np.array(image), alpha, str(source) if not isinstance(source, bytes) else "",
                  notes, text, fmt)
 
 

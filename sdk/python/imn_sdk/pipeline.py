@@ -56,14 +56,16 @@ class ProtectedImage:
         return out
 
 
-def _as_photo(image) -> Photo:
+def _as_photo(image) -> tuple[Photo, bool]:
+    """The photo, and whether this call owns its pixels (decoded here), so it may write into them
+    instead of copying a whole photo."""
     if isinstance(image, Photo):
-        return image
+        return image, False
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
             raise InvalidImage(f"expected an (H, W, 3) uint8 RGB array, got {image.dtype} {image.shape}")
-        return Photo(image)
-    return read_photo(image)
+        return Photo(image), False
+    return read_photo(image), True
 
 
 def find_faces(bundle: Bundle, rgb: np.ndarray) -> list[Face]:
@@ -100,7 +102,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     nothing to protect.
     """
     read_start = time.perf_counter()
-    photo = _as_photo(image)
+    photo, owned = _as_photo(image)
     rgb, size = photo.rgb, bundle.size
     h, w = rgb.shape[:2]
     tiles.snap((0, 0, 1, 1), w, h, size)  # ImageTooSmall before any work
@@ -124,7 +126,10 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
 
     transforms = [align.crop_transform(f.landmarks, size) for f in faces]
     regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size)
-    blended, face_records = rgb.copy(), []
+    # The Mask-blended pixels are needed only inside the hidden regions: one copy per region,
+    # not of the whole photo.
+    blended = {r: rgb[r[1]:r[3], r[0]:r[2]].copy() for r in regions}
+    face_records = []
     for i, (face, to_crop) in enumerate(zip(faces, transforms)):
         say(f"mask face {i + 1}/{len(faces)}")
         vector, preset = _identity(bundle, identity, i)
@@ -132,7 +137,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         mask = bundle.mask_face(crop, vector)
         centre = face.landmarks.mean(0)
         region = next(r for r in regions if r[0] <= centre[0] < r[2] and r[1] <= centre[1] < r[3])
-        blended, _ = align.paste_back(blended, mask, to_crop, limit=region)
+        align.blend_into(blended[region], region[:2], mask, to_crop, limit=region)
         face_records.append({"box": [round(v, 1) for v in face.box], "score": round(face.score, 4),
                              "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
     lap("mask")
@@ -142,14 +147,17 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     if secret and bundle.manifest["model"].get("key_piece") != keys.PIECE:
         notes.append("this bundle's network was not trained on key scrambles: keyed recovery "
                      "will be a few dB worse than with a keyed bundle (imn train-inn --key-piece 32)")
-    out = rgb.copy()
+    # Each tile is read before it is written, and tiles do not overlap: a photo decoded here is
+    # masked in place.
+    out = rgb if owned else rgb.copy()
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
         for x, y in tiles.tile_origins(region, size):
-            original = rgb[y:y + size, x:x + size]
+            original = out[y:y + size, x:x + size].copy()
             if photo_key is not None:
                 original = keys.scramble(original, *_tile_scramble(photo_key, k, x, y, size))
-            out[y:y + size, x:x + size] = bundle.hide(original, blended[y:y + size, x:x + size])
+            bx, by = x - region[0], y - region[1]
+            out[y:y + size, x:x + size] = bundle.hide(original, blended[region][by:by + size, bx:bx + size])
     region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
               "regions": region_records, "faces": face_records, "keyed": secret is not None,
@@ -183,13 +191,14 @@ def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | N
 
 def _mix_untouched(out: np.ndarray, masked: np.ndarray, box, to_crops: list[np.ndarray], size: int) -> None:
     """Inside ``box``, where no face's blend reached (``align.blend_support``), replace the
-    revealed pixels of ``out`` by ``round(w * masked + (1 - w) * revealed)`` (float32)."""
+    revealed pixels of ``out`` by ``round(w * masked + (1 - w) * revealed)`` (float32);
+    ``masked`` holds the box's masked pixels ``(h, w, 3)``."""
     x0, y0, x1, y1 = box
     untouched = ~align.blend_support(to_crops, size, box)
     if not untouched.any():
         return
     revealed = out[y0:y1, x0:x1]
-    mixed = (UNTOUCHED_MASKED_WEIGHT * masked[y0:y1, x0:x1].astype(np.float32)
+    mixed = (UNTOUCHED_MASKED_WEIGHT * masked.astype(np.float32)
              + (np.float32(1) - UNTOUCHED_MASKED_WEIGHT) * revealed.astype(np.float32))
     np.copyto(revealed, np.clip(np.rint(mixed), 0, 255).astype(np.uint8), where=untouched[..., None])
 
@@ -221,7 +230,7 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
     pixel is revealed).
     """
     start = time.perf_counter()
-    photo = image if isinstance(image, Photo) else read_photo(image)
+    photo, owned = (image, False) if isinstance(image, Photo) else (read_photo(image), True)
     read_seconds = time.perf_counter() - start
     if photo.format and photo.format != "PNG" and metadata.CHUNK_KEY not in photo.text:
         raise ImageModified(f"this is a {photo.format} file: a protected photo is a PNG, and "
@@ -237,17 +246,21 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                             "edited), so the recovered faces would be damaged; force=True "
                             "(--force) tries anyway")
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
-    size, out = bundle.size, rgb.copy()
+    # A photo decoded here is recovered in place; each region's masked pixels are kept aside for
+    # the reveal and the mix.
+    size, out = bundle.size, (rgb if owned else rgb.copy())
     to_crops = [align.crop_transform(np.asarray(f["landmarks"], np.float64), size) for f in record.get("faces", [])]
     start = time.perf_counter()
     for k, r in enumerate(record["regions"]):
         (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
         box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
+        masked = rgb[box[1]:box[3], box[0]:box[2]].copy()
         for x, y in tiles.tile_origins(box, size):
-            revealed = bundle.reveal(rgb[y:y + size, x:x + size])
+            bx, by = x - box[0], y - box[1]
+            revealed = bundle.reveal(masked[by:by + size, bx:bx + size])
             if photo_key is not None:
                 revealed = keys.unscramble(revealed, *_tile_scramble(photo_key, k, x, y, size))
             out[y:y + size, x:x + size] = revealed
-        _mix_untouched(out, rgb, box, to_crops, size)
+        _mix_untouched(out, masked, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,
                           {"read": read_seconds, "reveal": time.perf_counter() - start}, notes)
