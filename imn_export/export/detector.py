@@ -3,9 +3,9 @@
 Two forms. The dynamic ONNX graphs run PNet on a whole pyramid level and RNet/ONet on all boxes
 at once (ONNX Runtime, the Python SDK). Mobile runtimes want static shapes (LiteRT's converter
 cannot export PNet with symbolic sizes), so every ONNX, TFLite or Core ML target also gets static
-graphs:
-PNet on a fixed ``STATIC_PNET_WINDOW`` square, RNet and ONet on one box. The SDKs slide PNet's
-window over each level (sdk/spec/photo.md §2) and get exactly the dynamic graph's cells.
+graphs, exported and checked by that target's own module: PNet on a fixed ``STATIC_PNET_WINDOW``
+square, RNet and ONet on one box. The SDKs slide PNet's window over each level
+(sdk/spec/photo.md §2) and get exactly the dynamic graph's cells.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import numpy as np
 import torch
 
 from imn_export.export.bundle import move_into_place, sha256_path
+from imn_export.export.formats import FORMATS
+from imn_export.export.graphs import GraphSpec
 from imn_export.export.onnx_format import OPSET, _embed_metadata
+from imn_export.export.quant_scope import CONVOLUTIONS
 
 # name: (module key, inputs, outputs, dynamic axes, sample input shape)
 DETECTOR_GRAPHS = {
@@ -37,7 +40,6 @@ PARITY_MAX_ERROR = 1e-4  # ONNX Runtime vs PyTorch, probabilities and offsets
 # 1280-px detection copy takes a few dozen windows, and small levels waste little padding.
 STATIC_PNET_WINDOW = 128
 STATIC_TARGETS = ("onnx", "tflite", "coreml")
-SUFFIX = {"onnx": "onnx", "tflite": "tflite", "coreml": "mlpackage"}
 
 
 class _FlatPReLU(torch.nn.Module):
@@ -69,52 +71,13 @@ def static_shapes(window: int = STATIC_PNET_WINDOW) -> dict[str, tuple[int, ...]
 
 def _static_name(name: str, target: str, window: int) -> str:
     suffix = f"w{window}" if name == "pnet" else "b1"
-    return f"detector-{name}-{suffix}.{SUFFIX[target]}"
+    return f"detector-{name}-{suffix}{FORMATS[target].suffix}"
 
 
-def _export_static_graph(net: torch.nn.Module, name: str, target: str, sample: torch.Tensor,
-                         path: Path, metadata: dict[str, str]) -> None:
+def static_spec(name: str, net: torch.nn.Module | None = None) -> GraphSpec:
+    """A graph spec for one detector network, so each target's own export() and load() serve it."""
     inputs, outputs = DETECTOR_GRAPHS[name][:2]
-    if target == "onnx":
-        import onnx
-
-        with tempfile.TemporaryDirectory() as tmp:
-            raw = Path(tmp) / "raw.onnx"
-            torch.onnx.export(net, (sample,), str(raw), input_names=list(inputs),
-                              output_names=list(outputs), opset_version=OPSET, dynamo=False)
-            model = onnx.load(str(raw))
-        onnx.checker.check_model(model, full_check=True)
-        _embed_metadata(model, metadata)
-        onnx.save(model, str(path))
-    else:
-        from imn_export.export import coreml_format, tflite_format
-        from imn_export.export.graphs import GraphSpec
-        from imn_export.export.quant_scope import CONVOLUTIONS
-
-        if target == "coreml":
-            net = _coreml_compatible(net)
-        spec = GraphSpec(f"detector-{name}", lambda _: net, inputs, outputs, "MTCNN " + name, CONVOLUTIONS)
-        module = coreml_format if target == "coreml" else tflite_format
-        module.export(net, spec, [sample], path, "fp32", metadata)
-
-
-def _run_static(path: Path, name: str, target: str, x: np.ndarray) -> list[np.ndarray]:
-    inputs, outputs = DETECTOR_GRAPHS[name][:2]
-    if target == "onnx":
-        import onnxruntime as ort
-
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        return session.run(list(outputs), {inputs[0]: x})
-    if target == "coreml":
-        # Apple's runtime predicts on macOS only; the MIL evaluator runs the saved program here.
-        from imn_export.export import coreml_mil
-
-        result = coreml_mil.run_program(coreml_mil.load_program(path), {inputs[0]: x})
-        return [result[o] for o in outputs]
-    from ai_edge_litert.interpreter import Interpreter
-
-    result = Interpreter(model_path=str(path)).get_signature_runner()(**{inputs[0]: x})
-    return [result[o] for o in outputs]
+    return GraphSpec(f"detector-{name}", lambda _: net, inputs, outputs, f"MTCNN {name}", CONVOLUTIONS)
 
 
 def export_static_detector(out: Path, targets: list[str], metadata: dict[str, str], log=print,
@@ -131,19 +94,21 @@ def export_static_detector(out: Path, targets: list[str], metadata: dict[str, st
             final = out / _static_name(name, target, window)
             sample = torch.rand(shape, generator=generator)
             tmp_path = out / f".tmp-{final.name}"
-            _export_static_graph(nets[name], name, target, sample, tmp_path,
-                                 {**metadata, "imn.graph": f"detector-{name}", "imn.target": target})
+            net = _coreml_compatible(nets[name]) if target == "coreml" else nets[name]
+            spec = static_spec(name, net)
+            module = FORMATS[target].load_module()
+            module.export(net, spec, [sample], tmp_path, "fp32",
+                          {**metadata, "imn.graph": f"detector-{name}", "imn.target": target})
             move_into_place(tmp_path, final)
             check = torch.rand(shape, generator=generator)
             with torch.no_grad():
                 expected = [t.numpy() for t in nets[name](check)]
-            got = _run_static(final, name, target, check.numpy())
-            error = max(float(np.abs(a - b).max()) for a, b in zip(got, expected))
+            got = module.load(final, spec)(check.numpy())  # Core ML: the MIL evaluator off macOS
+            error = max(float(np.abs(got[o] - e).max()) for o, e in zip(spec.outputs, expected))
             if error > PARITY_MAX_ERROR:
                 raise RuntimeError(f"static detector {name} ({target}) differs from PyTorch by {error:.2e}")
-            inputs, outputs = DETECTOR_GRAPHS[name][:2]
-            graphs[name] = {"file": final.name, "sha256": sha256_path(final), "inputs": list(inputs),
-                            "outputs": list(outputs), "shape": list(shape), "parity_max_abs_error": error}
+            graphs[name] = {"file": final.name, "sha256": sha256_path(final), "inputs": list(spec.inputs),
+                            "outputs": list(spec.outputs), "shape": list(shape), "parity_max_abs_error": error}
             log(f"detector {name} ({target}, static {list(shape)}): {final.name}, parity max error {error:.1e}")
         entry["targets"][target] = graphs
     return entry

@@ -271,7 +271,7 @@ def _masknet_path(options: ExportOptions, log) -> Path | None:
 def _export_detector(options: ExportOptions, pairs, model: dict, created: str, out: Path,
                      log) -> dict | None:
     """MTCNN's graphs for the SDK's photo pipeline: the dynamic ONNX graphs (desktop) and static
-    ones for each ONNX or TFLite target (phones), with every full export that has one of them."""
+    ones for each ONNX, TFLite or Core ML target (phones), with every full export."""
     from imn_export.export.detector import STATIC_TARGETS
 
     targets = [t for t in STATIC_TARGETS if t in {fmt.key for fmt, _ in pairs}]

@@ -56,18 +56,18 @@ def test_finds_one_face_in_real_aligned_photos(bundle, real_faces_dir):
     assert np.mean(found) >= 0.94
 
 
-def _static_runner(path, inputs, outputs):
-    from imn_sdk.bundle import _onnx_runner, _tflite_runner
-    if path.suffix == ".mlpackage":  # Apple's runtime predicts on macOS only: the MIL evaluator
-        from imn_export.export import coreml_mil
-        program = coreml_mil.load_program(path)
-        return lambda x: tuple(coreml_mil.run_program(program, {inputs[0]: x})[o] for o in outputs)
-    return (_onnx_runner if path.suffix == ".onnx" else _tflite_runner)(path, inputs, outputs, 2)
-
-
 def _static_graphs(folder, manifest_static, target):
-    return {name: _static_runner(folder / g["file"], g["inputs"], g["outputs"])
-            for name, g in manifest_static["targets"][target].items()}
+    """Each static graph as a runner returning its outputs in order, loaded by the target's own
+    module (Core ML: the MIL evaluator off macOS)."""
+    from imn_export.export.detector import static_spec
+    from imn_export.export.formats import FORMATS
+
+    graphs = {}
+    for name, g in manifest_static["targets"][target].items():
+        spec = static_spec(name)
+        run = FORMATS[target].load_module().load(folder / g["file"], spec)
+        graphs[name] = lambda x, run=run, spec=spec: tuple(run(x)[o] for o in spec.outputs)
+    return graphs
 
 
 # Tolerance between the static graphs and the dynamic ones: the same float32 convolutions in

@@ -87,11 +87,12 @@ def blend_support(to_crops: list[np.ndarray], size: int, box: tuple[int, int, in
     cover every pixel the blend touched."""
     x0, y0, x1, y1 = box
     touched = np.zeros((y1 - y0, x1 - x0), bool)
+    alpha = face_alpha(size)
     for to_crop in to_crops:
         fx0, fy0, fx1, fy1 = _footprint(to_crop, size)
         ax0, ay0, ax1, ay1 = max(fx0, x0), max(fy0, y0), min(fx1, x1), min(fy1, y1)
         if ax1 > ax0 and ay1 > ay0:  # outside its footprint a face's weight is 0 anyway
-            weight = _warp(face_alpha(size), _box_to_crop(to_crop, ax0, ay0), ax1 - ax0, ay1 - ay0, Image.BILINEAR)
+            weight = _warp(alpha, _box_to_crop(to_crop, ax0, ay0), ax1 - ax0, ay1 - ay0, Image.BILINEAR)
             touched[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0] |= weight > 0
     grown = Image.fromarray(touched.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(2 * margin + 1))
     return np.asarray(grown) > 0

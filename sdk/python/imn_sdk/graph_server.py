@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from imn_sdk.bundle import _onnx_runner, _tflite_runner
+from imn_sdk.bundle import _RUNNERS
 
-RUNNERS = {".onnx": _onnx_runner, ".tflite": _tflite_runner}
+# A bundle file's suffix is its target's name (".onnx", ".tflite").
+RUNNERS = {f".{target}": runner for target, runner in _RUNNERS.items()}
 
 
 def serve(stdin, stdout, threads: int = 2) -> None:
