@@ -115,11 +115,10 @@ object Pipeline {
             if (keyed != null) add("key", JsonObject().apply {
                 addProperty("kind", keyed.first.kind); addProperty("salt", keyed.first.salt)
                 addProperty("check", keyed.first.check); addProperty("piece", keyed.first.piece)
-                addProperty("kdf", "hkdf-sha256")
                 if (keyed.first.kind == "passphrase") add("kdf", JsonObject().apply {
                     add("scrypt", JsonObject().apply { addProperty("n", 1 shl 15); addProperty("r", 8); addProperty("p", 1) })
                     addProperty("then", "hkdf-sha256")
-                })
+                }) else addProperty("kdf", "hkdf-sha256")
             })
         }
         return ProtectedImage(out, photo.alpha, record, faces, skipped, notes)
