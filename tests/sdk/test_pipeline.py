@@ -119,6 +119,14 @@ def test_exif_rotated_photo_is_protected_upright(bundle, astronaut):
     assert 150 < x1 < 210 and 30 < y1 < 90  # where the face is in the upright astronaut
 
 
+@pytest.mark.parametrize("height", [1, 255, 256, 257, 700])
+def test_decoded_pixels_equal_pillows_band_by_band(height):
+    rng = np.random.default_rng(height)
+    pixels = rng.integers(0, 256, (height, 37, 3), dtype=np.uint8)
+    photo = photo_io.read_photo(_png_bytes(Image.fromarray(pixels), format="PNG"))
+    assert photo.rgb.flags.writeable and np.array_equal(photo.rgb, pixels)
+
+
 def test_16_bit_is_refused_with_a_reason(bundle):
     image = Image.fromarray((np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16))
     with pytest.raises(InvalidImage, match="16-bit"):

@@ -33,6 +33,10 @@ def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # The arena keeps every activation buffer it ever grew (PNet on the largest pyramid level,
+    # Mask-net, hide) for the process's life: 250 MB more peak for a 12 MP photo and no speed
+    # gained (scripts/photo_memory.py, README).
+    options.enable_cpu_mem_arena = False
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
