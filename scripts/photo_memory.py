@@ -3,7 +3,7 @@
 ``imn bench-photo`` runs inside the imn CLI, whose process also holds torch (about 200 MB). This
 script builds the test photo in a first run (that one imports imn_export) and measures in a second:
 
-    python scripts/photo_memory.py 4000 3000 [--bundle runs/dist-onnx]
+    python scripts/photo_memory.py 4000 3000 [--bundle runs/dist-onnx] [--target tflite --precision int8]
 
 prints resident memory (VmRSS) and its peak (VmHWM) after loading the bundle, protecting, saving,
 recovering and saving again. Linux only (/proc/self/status).
@@ -25,10 +25,10 @@ def _memory_mb() -> str:
             f"peak {process_memory_mb('VmHWM'):5.0f} MB")
 
 
-def measure(photo: Path, bundle_dir: str, work: Path) -> None:
+def measure(photo: Path, bundle_dir: str, target: str, precision: str, work: Path) -> None:
     from imn_sdk import Bundle, protect, recover
 
-    bundle = Bundle(bundle_dir, threads=2)
+    bundle = Bundle(bundle_dir, target, precision, threads=2)
     print(f"{'bundle loaded':>14}: {_memory_mb()}")
     protected = protect(photo, bundle)
     print(f"{'protected':>14}: {_memory_mb()}")
@@ -59,18 +59,22 @@ def main() -> None:
     parser.add_argument("width", type=int)
     parser.add_argument("height", type=int)
     parser.add_argument("--bundle", default="runs/dist-onnx")
+    parser.add_argument("--target", default="onnx", choices=["onnx", "tflite"])
+    parser.add_argument("--precision", default="fp32")
     parser.add_argument("--photo", help=argparse.SUPPRESS)  # the measuring run
     args = parser.parse_args()
     if args.photo:
         with tempfile.TemporaryDirectory() as tmp:
-            measure(Path(args.photo), args.bundle, Path(tmp))
+            measure(Path(args.photo), args.bundle, args.target, args.precision, Path(tmp))
         return
     with tempfile.TemporaryDirectory() as tmp:
         photo = Path(tmp) / "photo.png"
         build_photo(args.width, args.height, photo)
-        print(f"{args.width}x{args.height} photo, one 640-px face, bundle {args.bundle}")
-        subprocess.run([sys.executable, __file__, str(args.width), str(args.height),
-                        "--bundle", args.bundle, "--photo", str(photo)], check=True)
+        print(f"{args.width}x{args.height} photo, one 640-px face, bundle {args.bundle} "
+              f"({args.target} {args.precision})")
+        subprocess.run([sys.executable, __file__, str(args.width), str(args.height), "--bundle",
+                        args.bundle, "--target", args.target, "--precision", args.precision,
+                        "--photo", str(photo)], check=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,77 @@
+"""Why keyed hiding costs the masked image: how much of masked-vs-Mask quality comes from the
+secret resembling its cover (issue #6 diagnosis).
+
+For each real face, the Mask comes from Mask-net (preset i mod K, as ``imn eval-keys``), and one
+hiding network hides three secrets in that same Mask, each through an 8-bit PNG:
+
+- ``own``: the protected face itself (what keyless protection hides; the Mask has its pose);
+- ``other``: another real face (a natural image unrelated to the cover);
+- ``scrambled``: the protected face scrambled by a fresh random key (what keyed protection hides).
+
+``own`` vs ``other`` is what a secret that looks like its cover is worth; ``other`` vs
+``scrambled`` is what the scramble's piece borders cost. Run for the keyless and the keyed
+weights:
+
+    python scripts/masked_vs_secret.py ../shared/data/faces-real-eval --limit 60 \
+        --weights models/imn-inn-default.pt models/imn-inn-keyed.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SECRETS = ("own", "other", "scrambled")
+
+
+def masked_psnr_by_secret(net, masknet, presets: np.ndarray, paths: list[Path], piece: int) -> dict:
+    from imn_export.evaluation import hide_reveal_png
+    from imn_export.identity.privacy import make_mask
+    from imn_export.io import read_rgb
+    from imn_export.keyed_eval import _tile_key
+    from imn_export.metrics import image_metrics
+    from imn_sdk import keys
+
+    faces = [read_rgb(p) for p in paths]
+    psnr = {name: [] for name in SECRETS}
+    with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
+        png = Path(tmp) / "masked.png"
+        for i, face in enumerate(faces):
+            mask = make_mask(masknet, face, presets[i % len(presets)])
+            secrets = {"own": face, "other": faces[(i + 1) % len(faces)],
+                       "scrambled": keys.scramble(face, *_tile_key(face.shape[0], piece), piece)}
+            for name, secret in secrets.items():
+                masked = hide_reveal_png(net, secret, mask, png)["masked"]
+                psnr[name].append(image_metrics(mask, masked)["psnr"])
+    return {name: float(np.mean(values)) for name, values in psnr.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images")
+    parser.add_argument("--limit", type=int, default=60)
+    parser.add_argument("--weights", nargs="+", default=["models/imn-inn-default.pt"])
+    parser.add_argument("--piece", type=int, default=32)
+    args = parser.parse_args()
+
+    from imn_export.evaluation import select_images
+    from imn_export.identity.presets import load_presets
+    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
+
+    torch.set_grad_enabled(False)
+    paths = select_images(args.images, "all", args.limit)
+    masknet, presets = load_masknet(None), load_presets(MODELS_DIR / "identities.npy")
+    print(f"{len(paths)} faces of {args.images}; masked-vs-Mask PSNR (dB) by what is hidden")
+    print(f"{'weights':<28}" + "".join(f"{name:>11}" for name in SECRETS))
+    for weights in args.weights:
+        net, _ = load_hiding_network(weights)
+        row = masked_psnr_by_secret(net, masknet, presets, paths, args.piece)
+        print(f"{weights:<28}" + "".join(f"{row[name]:>11.2f}" for name in SECRETS))
+
+
+if __name__ == "__main__":
+    main()
