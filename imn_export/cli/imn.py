@@ -227,6 +227,7 @@ def cmd_train_identity(args: argparse.Namespace) -> int:
     config = IdentityTrainConfig(data=args.data, out=args.out, steps=args.steps,
                                  minutes=args.minutes, batch=args.batch, lr=args.lr,
                                  seed=args.seed, device=str(resolve_device(args.device)),
+                                 init_from=args.init_from, mask_samples=args.mask_samples,
                                  progress=not args.no_progress)
     summary = train_identity_encoder(config, resume=args.resume)
     print(json.dumps(summary, indent=2))
@@ -254,7 +255,8 @@ def cmd_train_masknet(args: argparse.Namespace) -> int:
                                                   train_masknet)
     config = MaskNetTrainConfig(
         data=args.data, out=args.out,
-        identity_encoder=str(shipped_or(args.identity_encoder, IDENTITY_WEIGHTS_NAME)), steps=args.steps,
+        identity_encoder=str(shipped_or(args.identity_encoder, IDENTITY_WEIGHTS_NAME)),
+        judge=args.judge, init_from=args.init_from, steps=args.steps,
         minutes=args.minutes, batch=args.batch, size=args.size, lr=args.lr,
         weights=MaskNetLossWeights(args.identity_weight, args.reconstruction_weight,
                                    args.feature_matching_weight, args.adversarial_weight),
@@ -262,6 +264,19 @@ def cmd_train_masknet(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
     summary = train_masknet(config, resume=args.resume)
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_make_masks(args: argparse.Namespace) -> int:
+    from imn_export.identity.mask_samples import write_mask_samples
+    from imn_export.train.checkpoint import load_identity_encoder, load_masknet
+
+    paths = write_mask_samples(load_masknet(args.masknet), load_identity_encoder(args.identity_encoder),
+                               args.data, args.out, args.count, args.seed,
+                               progress=not args.no_progress)
+    print(f"{len(paths)} Mask faces in {args.out}; label them with dlib and fine-tune the encoder: "
+          f"imn train-identity --data {args.data} --mask-samples {args.out} "
+          "--init-from models/imn-identity.pt --out RUN")
     return 0
 
 
@@ -459,7 +474,25 @@ def build_parser() -> argparse.ArgumentParser:
                        'pip install "imn[identity]". Ends with the student-teacher agreement on the '
                        "validation split.")
     _add_run_args(p, steps=3000, batch=64, lr=2e-3)
+    p.add_argument("--init-from", default=None, help="fine-tune these encoder weights (same architecture)")
+    p.add_argument("--mask-samples", default=None,
+                   help="folder of Mask faces from imn make-masks, labelled by dlib like --data; "
+                   "half of each batch comes from it")
     p.set_defaults(func=cmd_train_identity)
+
+    p = sub.add_parser("make-masks", help="Mask faces of training faces, for the identity encoder to learn",
+                       description="Write Mask-net's Masks of --count training-split faces of --data "
+                       "(each with another training face's identity) as PNGs in --out. The distilled "
+                       "encoder reads Masks worse than faces; labelled by dlib they teach it "
+                       "(imn train-identity --mask-samples). Existing files are kept (resumable).")
+    p.add_argument("--data", default="../shared/data/faces")
+    p.add_argument("--out", required=True)
+    p.add_argument("--count", type=_positive_int, default=1500)
+    p.add_argument("--masknet", default=None, help="default models/imn-masknet.pt")
+    p.add_argument("--identity-encoder", default=None, help="default models/imn-identity.pt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_make_masks)
 
     p = sub.add_parser("eval-identity", help="identity encoder vs dlib on the validation split",
                        description="Student-teacher agreement on the validation split of --data: "
@@ -481,6 +514,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_args(p, steps=6000, batch=8, lr=2e-4)
     p.add_argument("--identity-encoder", default=None,
                    help="identity encoder checkpoint (default models/imn-identity.pt)")
+    p.add_argument("--judge", default=None, help="identity encoder for the identity loss only "
+                   "(e.g. one fine-tuned on Masks); Mask-net stays conditioned on --identity-encoder's "
+                   "vectors, the presets' space")
+    p.add_argument("--init-from", default=None, help="fine-tune from this train-masknet checkpoint")
     p.add_argument("--size", type=_positive_int, default=128,
                    help="training side in pixels (default 128 on CPU; 256 on CUDA)")
     p.add_argument("--identity-weight", type=float, default=10.0)

@@ -32,6 +32,8 @@ class IdentityTrainConfig:
     device: str = "cpu"
     checkpoint_every: int = 250
     teacher_cache: str | None = None  # default runs/cache/dlib-<folder>.npz
+    init_from: str | None = None      # fine-tune these encoder weights (same architecture)
+    mask_samples: str | None = None   # folder of Mask faces (imn make-masks): half of each batch
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -64,6 +66,15 @@ def teacher_targets(data: str, cache: str | None = None,
     unit = lambda v: (v - mean) / np.linalg.norm(v - mean, axis=1, keepdims=True)  # noqa: E731
     return {"names": cache["names"], "plain": unit(cache["descriptor"]),
             "mirrored": unit(cache["descriptor_flipped"]), "mean": mean.astype(np.float32)}
+
+
+def extra_targets(folder: str, mean: np.ndarray, progress: bool = True) -> dict[str, np.ndarray]:
+    """dlib descriptors of another folder (cached like ``teacher_targets``), centred on ``mean``
+    so they live in the same space as the main folder's targets."""
+    cache = describe_folder(folder, progress=progress)
+    unit = lambda v: (v - mean) / np.linalg.norm(v - mean, axis=1, keepdims=True)  # noqa: E731
+    return {"names": cache["names"], "plain": unit(cache["descriptor"]),
+            "mirrored": unit(cache["descriptor_flipped"])}
 
 
 def _augment(faces: torch.Tensor, targets: torch.Tensor, mirrored: torch.Tensor, max_shift: int,
@@ -156,8 +167,23 @@ def train_identity_encoder(config: IdentityTrainConfig, resume: bool = False) ->
     mirrored = torch.from_numpy(targets["mirrored"][rows]).to(device)
     faces = resize_faces(load_faces(train_paths, progress=config.progress),
                          config.encoder.input_size).to(device)
+    main_count = faces.shape[0]
+    if config.mask_samples:
+        extra = extra_targets(config.mask_samples, targets["mean"], config.progress)
+        extra_faces = resize_faces(load_faces(list_images(config.mask_samples), progress=config.progress),
+                                   config.encoder.input_size).to(device)
+        faces = torch.cat([faces, extra_faces])
+        plain = torch.cat([plain, torch.from_numpy(extra["plain"]).to(device)])
+        mirrored = torch.cat([mirrored, torch.from_numpy(extra["mirrored"]).to(device)])
 
     encoder = IdentityEncoder(config.encoder).to(device).train()
+    if config.init_from and not run.state:
+        from imn_export.train.checkpoint import load_identity_encoder
+        init = load_identity_encoder(config.init_from, device)
+        if init.config != config.encoder:
+            raise ValueError(f"--init-from {config.init_from} has architecture {init.config.to_dict()}, "
+                             f"not {config.encoder.to_dict()}")
+        encoder.load_state_dict(init.state_dict())
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=config.lr, weight_decay=1e-4)
     generator = torch.Generator().manual_seed(config.seed)
     start_step, elapsed = 0, 0.0
@@ -180,7 +206,11 @@ def train_identity_encoder(config: IdentityTrainConfig, resume: bool = False) ->
     for step in budget:
         for group in optimizer.param_groups:
             group["lr"] = cosine_lr(step, config.steps, config.lr)
-        index = torch.randint(0, faces.shape[0], (config.batch,), generator=generator)
+        index = torch.randint(0, main_count, (config.batch,), generator=generator)
+        if faces.shape[0] > main_count:  # half of the batch from the Mask samples
+            half = config.batch // 2
+            index[half:] = torch.randint(main_count, faces.shape[0], (config.batch - half,),
+                                         generator=generator)
         x, y = _augment(faces[index], plain[index], mirrored[index], config.max_shift, generator)
         loss = distillation_loss(encoder(x), y, config.relation_weight)
         optimizer.zero_grad(set_to_none=True)

@@ -41,6 +41,8 @@ class MaskNetTrainConfig:
     data: str
     out: str
     identity_encoder: str          # checkpoint of the (frozen) identity encoder
+    judge: str | None = None       # identity encoder for the identity loss only (default the above)
+    init_from: str | None = None   # fine-tune: a train-masknet checkpoint (its discriminator too)
     steps: int = 6000
     minutes: float | None = None
     batch: int = 8
@@ -121,6 +123,9 @@ def train_masknet(config: MaskNetTrainConfig, resume: bool = False) -> dict:
     faces = resize_faces(load_faces(train_paths, progress=config.progress), config.size).to(device)
     val_faces = resize_faces(load_faces(val_paths[:64], progress=False), config.size).to(device)
     encoder = load_identity_encoder(config.identity_encoder, device)
+    # The vectors Mask-net is conditioned on stay in the shipped encoder's space (the presets
+    # are); a judge fine-tuned on Masks (imn make-masks) scores whether the identity moved.
+    judge = load_identity_encoder(config.judge, device) if config.judge else encoder
     vectors = torch.from_numpy(embed(encoder, faces)).to(device)
     val_vectors = torch.from_numpy(embed(encoder, val_faces)).to(device)
 
@@ -130,6 +135,14 @@ def train_masknet(config: MaskNetTrainConfig, resume: bool = False) -> dict:
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr, betas=(0.0, 0.99))
     generator = torch.Generator().manual_seed(config.seed)
     start_step, elapsed = 0, 0.0
+    if config.init_from and not run.state:
+        init = torch.load(config.init_from, map_location=device, weights_only=False)
+        if MaskNetConfig.from_dict(init["masknet_config"]) != config.masknet:
+            raise ValueError(f"--init-from {config.init_from} has architecture "
+                             f"{init['masknet_config']}, not {config.masknet.to_dict()}")
+        masknet.load_state_dict({k: v.float() for k, v in init["model"].items()})
+        if "discriminator" in init:
+            discriminator.load_state_dict(init["discriminator"])
     if run.state:
         masknet.load_state_dict(run.state["model"])
         discriminator.load_state_dict(run.state["discriminator"])
@@ -162,7 +175,7 @@ def train_masknet(config: MaskNetTrainConfig, resume: bool = False) -> dict:
         other = (index + torch.randint(1, n, index.shape, generator=generator)) % n
         identity = torch.where(own[:, None].bool(), encoder(x), vectors[other])
 
-        terms, masks = generator_losses(masknet, discriminator, encoder, x, identity, own, generator)
+        terms, masks = generator_losses(masknet, discriminator, judge, x, identity, own, generator)
         loss_g = sum(getattr(w, k) * v for k, v in terms.items())
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -179,10 +192,10 @@ def train_masknet(config: MaskNetTrainConfig, resume: bool = False) -> dict:
         budget.show(id=running["identity"], rec=running["reconstruction"], d=running["discriminator"])
         if step % 250 == 0:
             run.log({"step": step, "elapsed": round(time.time() - started, 1), **running,
-                     **identity_report(masknet, encoder, val_faces, val_vectors)})
+                     **identity_report(masknet, judge, val_faces, val_vectors)})
         if step % config.checkpoint_every == 0:
             save(step)
-    report = identity_report(masknet, encoder, val_faces, val_vectors)
+    report = identity_report(masknet, judge, val_faces, val_vectors)
     save(budget.step, {"val": report})
     return {"steps": budget.step, "stopped_by_time": budget.stopped_by_time,
             "checkpoint": str(run.last), **running, **report}

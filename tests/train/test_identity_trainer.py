@@ -38,3 +38,26 @@ def test_training_smoke_run_and_resume(tiny_faces, tmp_path):
         train_identity_encoder(config)
     config.steps = 5
     assert train_identity_encoder(config, resume=True)["steps"] == 5
+
+
+def test_fine_tune_with_mask_samples(tiny_faces, tmp_path, monkeypatch):
+    pytest.importorskip("dlib", reason="the teacher is the identity extra")
+    monkeypatch.chdir(tmp_path)  # the Mask samples' descriptor cache goes under runs/cache/
+    encoder = IdentityEncoderConfig(input_size=32, widths=(8, 8, 8, 8))
+    common = dict(data=str(tiny_faces), steps=2, batch=4, encoder=encoder, max_shift=2,
+                  teacher_cache=str(tmp_path / "cache.npz"), progress=False)
+    train_identity_encoder(IdentityTrainConfig(out=str(tmp_path / "base"), **common))
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for path in sorted(tiny_faces.iterdir())[:4]:  # stand-ins for Mask faces
+        (masks / path.name).write_bytes(path.read_bytes())
+    summary = train_identity_encoder(IdentityTrainConfig(
+        out=str(tmp_path / "tuned"), init_from=str(tmp_path / "base" / "last.pt"),
+        mask_samples=str(masks), **common))
+    assert summary["steps"] == 2
+    assert (tmp_path / "runs" / "cache" / "dlib-masks.npz").is_file()
+    wider = IdentityEncoderConfig(input_size=32, widths=(8, 8, 8, 16))
+    with pytest.raises(ValueError, match="architecture"):
+        train_identity_encoder(IdentityTrainConfig(
+            out=str(tmp_path / "bad"), init_from=str(tmp_path / "base" / "last.pt"),
+            **{**common, "encoder": wider}))

@@ -41,3 +41,25 @@ def test_smoke_run_resume_and_shipping(tiny_faces, tmp_path, identity_checkpoint
     assert net.config.work_size == 32  # the graph resizes faces to the training size
     mask = net(torch.rand(1, 3, 64, 64), torch.nn.functional.normalize(torch.randn(1, 128), dim=1))
     assert mask.shape == (1, 3, 64, 64)
+
+
+def test_fine_tune_from_a_run_with_a_separate_judge(tiny_faces, tmp_path, identity_checkpoint):
+    first = _config(tiny_faces, tmp_path / "first", identity_checkpoint, steps=2)
+    train_masknet(first)
+    start = load_masknet(tmp_path / "first" / "last.pt").state_dict()
+    judge = tmp_path / "judge.pt"
+    torch.manual_seed(1)
+    torch.save({"model": IdentityEncoder(IdentityEncoderConfig(input_size=32, widths=(8, 8, 8, 8))).state_dict(),
+                "identity_config": IdentityEncoderConfig(input_size=32, widths=(8, 8, 8, 8)).to_dict()}, judge)
+    tuned = _config(tiny_faces, tmp_path / "tuned", identity_checkpoint, steps=0,
+                    init_from=str(tmp_path / "first" / "last.pt"), judge=str(judge))
+    train_masknet(tuned)  # no step: the saved weights are exactly the ones it started from
+    after = load_masknet(tmp_path / "tuned" / "last.pt").state_dict()
+    assert all(torch.equal(start[k], after[k]) for k in start)
+
+    other = _config(tiny_faces, tmp_path / "other", identity_checkpoint,
+                    masknet=MaskNetConfig(widths=(8, 8, 8), injection_blocks=1, enhancer_width=8,
+                                          enhancer_blocks=1),
+                    init_from=str(tmp_path / "first" / "last.pt"))
+    with pytest.raises(ValueError, match="architecture"):
+        train_masknet(other)
