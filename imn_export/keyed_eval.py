@@ -28,7 +28,7 @@ GOALS = {"right_key_drop_db": 1.0, "wrong_key_psnr_max": 15.0, "reidentification
          "masked_drop_db": 1.0}
 
 
-def _tile_key(size: int, piece: int) -> tuple[np.ndarray, np.ndarray]:
+def sdk_tile_scramble(size: int, piece: int) -> tuple[np.ndarray, np.ndarray]:
     """A scramble drawn the way the SDK draws one: a new 256-bit key, HKDF per photo and tile."""
     secret = keys.Secret(key=keys.generate_key())
     _, photo_key = keys.new_key_record(secret, piece)
@@ -47,11 +47,11 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
             with torch.no_grad():
                 mask = make_mask(masknet, protected, presets[i % len(presets)], device)
                 plain = hide_reveal_png(keyless, protected, mask, png, device=device)
-                order, turns = _tile_key(size, piece)
+                order, turns = sdk_tile_scramble(size, piece)
                 hidden = hide_reveal_png(keyed, keys.scramble(protected, order, turns, piece), mask, png,
                                          device=device)
             right = keys.unscramble(hidden["recovered"], order, turns, piece)
-            wrongs = [keys.unscramble(hidden["recovered"], *_tile_key(size, piece), piece)
+            wrongs = [keys.unscramble(hidden["recovered"], *sdk_tile_scramble(size, piece), piece)
                       for _ in range(wrong_tries)]
             rows.append({"protected": path.name,
                          "keyless_recovered": image_metrics(protected, plain["recovered"]),

@@ -35,7 +35,7 @@ def masked_psnr_by_secret(net, masknet, presets: np.ndarray, paths: list[Path], 
     from imn_export.evaluation import hide_reveal_png
     from imn_export.identity.privacy import make_mask
     from imn_export.io import read_rgb
-    from imn_export.keyed_eval import _tile_key
+    from imn_export.keyed_eval import sdk_tile_scramble
     from imn_export.metrics import image_metrics
     from imn_sdk import keys
 
@@ -46,7 +46,7 @@ def masked_psnr_by_secret(net, masknet, presets: np.ndarray, paths: list[Path], 
         for i, face in enumerate(faces):
             mask = make_mask(masknet, face, presets[i % len(presets)])
             secrets = {"own": face, "other": faces[(i + 1) % len(faces)],
-                       "scrambled": keys.scramble(face, *_tile_key(face.shape[0], piece), piece)}
+                       "scrambled": keys.scramble(face, *sdk_tile_scramble(face.shape[0], piece), piece)}
             for name, secret in secrets.items():
                 masked = hide_reveal_png(net, secret, mask, png)["masked"]
                 psnr[name].append(image_metrics(mask, masked)["psnr"])
