@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from imn_export.io import list_images, write_png
+from imn_export.io import list_images, to_uint8, write_png
 from imn_export.train.data import load_faces, split_train_val
 
 
@@ -46,6 +46,5 @@ def write_mask_samples(masknet: torch.nn.Module, encoder: torch.nn.Module, data:
         donor_faces = load_faces([train[donors[k]] for k in todo], progress=False).float() / 255
         masks = masknet(faces, encoder(donor_faces))
         for k, mask in zip(todo, masks):
-            pixels = (mask.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-            write_png(targets[k], pixels)
+            write_png(targets[k], to_uint8(mask))
     return targets

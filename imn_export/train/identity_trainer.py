@@ -63,18 +63,20 @@ def teacher_targets(data: str, cache: str | None = None,
     cache = describe_folder(data, Path(cache) if cache else None, progress=progress)
     train, _ = split_train_val(list(range(len(cache["names"]))))
     mean = cache["descriptor"][train].mean(axis=0)
+    return {**_centred(cache, mean), "mean": mean.astype(np.float32)}
+
+
+def _centred(cache: dict[str, np.ndarray], mean: np.ndarray) -> dict[str, np.ndarray]:
+    """A descriptor cache's plain and mirrored descriptors, centred on ``mean``, unit length."""
     unit = lambda v: (v - mean) / np.linalg.norm(v - mean, axis=1, keepdims=True)  # noqa: E731
     return {"names": cache["names"], "plain": unit(cache["descriptor"]),
-            "mirrored": unit(cache["descriptor_flipped"]), "mean": mean.astype(np.float32)}
+            "mirrored": unit(cache["descriptor_flipped"])}
 
 
 def extra_targets(folder: str, mean: np.ndarray, progress: bool = True) -> dict[str, np.ndarray]:
     """dlib descriptors of another folder (cached like ``teacher_targets``), centred on ``mean``
     so they live in the same space as the main folder's targets."""
-    cache = describe_folder(folder, progress=progress)
-    unit = lambda v: (v - mean) / np.linalg.norm(v - mean, axis=1, keepdims=True)  # noqa: E731
-    return {"names": cache["names"], "plain": unit(cache["descriptor"]),
-            "mirrored": unit(cache["descriptor_flipped"])}
+    return _centred(describe_folder(folder, progress=progress), mean)
 
 
 def _augment(faces: torch.Tensor, targets: torch.Tensor, mirrored: torch.Tensor, max_shift: int,

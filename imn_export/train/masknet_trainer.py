@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from imn_export.io import list_images
 from imn_export.nn.identity_encoder import IdentityEncoder
 from imn_export.nn.masknet import MaskNet, MaskNetConfig, PatchDiscriminator
-from imn_export.train.checkpoint import load_identity_encoder
+from imn_export.train.checkpoint import load_checkpoint, load_identity_encoder
 from imn_export.train.data import load_faces, split_train_val
 from imn_export.train.identity_trainer import embed, resize_faces
 from imn_export.train.run_folder import RunFolder, StepBudget, cosine_lr
@@ -136,7 +136,7 @@ def train_masknet(config: MaskNetTrainConfig, resume: bool = False) -> dict:
     generator = torch.Generator().manual_seed(config.seed)
     start_step, elapsed = 0, 0.0
     if config.init_from and not run.state:
-        init = torch.load(config.init_from, map_location=device, weights_only=False)
+        init = load_checkpoint(config.init_from, map_location=device)
         if MaskNetConfig.from_dict(init["masknet_config"]) != config.masknet:
             raise ValueError(f"--init-from {config.init_from} has architecture "
                              f"{init['masknet_config']}, not {config.masknet.to_dict()}")
