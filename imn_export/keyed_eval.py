@@ -2,8 +2,9 @@
 
 For each face: the Mask from Mask-net (preset i mod K), then
 - keyless: the keyless hiding network hides the face; 8-bit PNG; reveal;
-- keyed: the keyed network hides the face scrambled with a fresh random key; 8-bit PNG; reveal;
-  unscramble with the right key, and with ``wrong_tries`` other random keys.
+- keyed: the keyed network hides with a fresh random key the way the SDK does
+  (``sdk/spec/photo.md`` §7): the key scrambles the cover (``"cover"``) or the face (``"face"``);
+  8-bit PNG; reveal with the right key, and with ``wrong_tries`` other random keys.
 Reports recovered PSNR (keyless, right key, wrong keys), masked-vs-Mask PSNR for both networks
 and, with dlib's judge, re-identification of the protected person from the wrong-key outputs
 among all the faces.
@@ -20,7 +21,8 @@ from tqdm.auto import tqdm
 
 from imn_export.evaluation import hide_reveal_png, image_grid
 from imn_export.identity.privacy import make_mask, nearest_is_self
-from imn_export.io import read_rgb, write_png
+from imn_export.io import read_rgb, to_tensor, to_uint8, write_png
+from imn_export.nn.auxiliary import sample_aux
 from imn_export.metrics import image_metrics, mean_metrics
 from imn_sdk import keys
 
@@ -35,9 +37,39 @@ def sdk_tile_scramble(size: int, piece: int) -> tuple[np.ndarray, np.ndarray]:
     return keys.tile_scramble(photo_key, 0, 0, 0, (size // piece) ** 2)
 
 
+def scrambles_of(meta: dict) -> str:
+    """What the SDK scrambles with these weights (``sdk/spec/photo.md`` §7): what they were
+    trained on (checkpoints from before ``key_target`` scrambled faces), else the cover."""
+    config = meta.get("config") or {}
+    return config.get("key_target", "face") if config.get("key_piece") else "cover"
+
+
+def keyed_hide(net, protected: np.ndarray, mask: np.ndarray, scramble: tuple[np.ndarray, np.ndarray],
+               piece: int, scrambles: str, png: Path, device="cpu") -> dict[str, np.ndarray]:
+    """One keyed tile ``(S, S, 3)`` uint8 through an 8-bit PNG, as the SDK makes it: the masked
+    tile and the face revealed with the right key."""
+    if scrambles == "cover":
+        # A PNG stores pixels exactly, so unscrambling after it equals unscrambling before it.
+        out = hide_reveal_png(net, protected, keys.scramble(mask, *scramble, piece), png, device=device)
+        return {"masked": keys.unscramble(out["masked"], *scramble, piece), "recovered": out["recovered"]}
+    out = hide_reveal_png(net, keys.scramble(protected, *scramble, piece), mask, png, device=device)
+    return {"masked": out["masked"], "recovered": keys.unscramble(out["recovered"], *scramble, piece)}
+
+
+def keyed_reveal(net, masked: np.ndarray, scramble: tuple[np.ndarray, np.ndarray], piece: int,
+                 scrambles: str, device="cpu") -> np.ndarray:
+    """What revealing a keyed tile ``(S, S, 3)`` uint8 with ``scramble``'s key gives."""
+    if scrambles == "cover":
+        masked = keys.scramble(masked, *scramble, piece)
+    x = to_tensor(masked).to(device)
+    with torch.no_grad():
+        revealed = to_uint8(net.reveal(x, sample_aux(x))[0])
+    return revealed if scrambles == "cover" else keys.unscramble(revealed, *scramble, piece)
+
+
 def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path], judge=None,
                   wrong_tries: int = 1, piece: int = keys.PIECE, device="cpu", progress: bool = True,
-                  figure: str | Path | None = None) -> dict:
+                  figure: str | Path | None = None, scrambles: str = "cover") -> dict:
     rows, wrong_images, figure_rows = [], [], []
     with tempfile.TemporaryDirectory(prefix="imn-keys-") as tmp:
         png = Path(tmp) / "masked.png"
@@ -47,12 +79,11 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
             with torch.no_grad():
                 mask = make_mask(masknet, protected, presets[i % len(presets)], device)
                 plain = hide_reveal_png(keyless, protected, mask, png, device=device)
-                order, turns = sdk_tile_scramble(size, piece)
-                hidden = hide_reveal_png(keyed, keys.scramble(protected, order, turns, piece), mask, png,
-                                         device=device)
-            right = keys.unscramble(hidden["recovered"], order, turns, piece)
-            wrongs = [keys.unscramble(hidden["recovered"], *sdk_tile_scramble(size, piece), piece)
-                      for _ in range(wrong_tries)]
+                hidden = keyed_hide(keyed, protected, mask, sdk_tile_scramble(size, piece), piece,
+                                    scrambles, png, device)
+            right = hidden["recovered"]
+            wrongs = [keyed_reveal(keyed, hidden["masked"], sdk_tile_scramble(size, piece), piece,
+                                   scrambles, device) for _ in range(wrong_tries)]
             rows.append({"protected": path.name,
                          "keyless_recovered": image_metrics(protected, plain["recovered"]),
                          "right_key_recovered": image_metrics(protected, right),
@@ -70,7 +101,8 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
                                                    "right key", "wrong key")))
     wrong_psnr = np.array([m["psnr"] for r in rows for m in r["wrong_key_recovered"]])
     result = {
-        "n": len(rows), "wrong_tries": int(wrong_psnr.size), "piece": piece, "goals": GOALS,
+        "n": len(rows), "wrong_tries": int(wrong_psnr.size), "piece": piece, "scrambles": scrambles,
+        "goals": GOALS,
         "mean": {key: mean_metrics([r[key] for r in rows]) for key in
                  ("keyless_recovered", "right_key_recovered", "keyless_masked", "keyed_masked")},
         "wrong_key_psnr": {"mean": float(wrong_psnr.mean()), "max": float(wrong_psnr.max()),
@@ -94,7 +126,8 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
 
 def format_keys(r: dict) -> str:
     m = r["mean"]
-    lines = [f"{r['n']} real faces, {r['wrong_tries']} wrong-key tries, pieces of {r['piece']} px",
+    lines = [f"{r['n']} real faces, {r['wrong_tries']} wrong-key tries, the key scrambles the "
+             f"{r.get('scrambles', 'face')} in pieces of {r['piece']} px",
              f"  recovered, keyless network        {m['keyless_recovered']['psnr']:6.2f} dB / SSIM {m['keyless_recovered']['ssim']:.4f}",
              f"  recovered, keyed, right key       {m['right_key_recovered']['psnr']:6.2f} dB / SSIM {m['right_key_recovered']['ssim']:.4f}  (goal: within 1 dB of keyless)",
              f"  recovered, keyed, wrong key       {r['wrong_key_psnr']['mean']:6.2f} dB mean, {r['wrong_key_psnr']['max']:.2f} max  (goal <= 15 dB)",

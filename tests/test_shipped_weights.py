@@ -47,14 +47,15 @@ def test_floors_on_real_faces(shipped, real_faces_dir):
 def test_keyed_weights_open_only_with_the_right_key(real_faces_dir):
     """models/imn-inn-keyed.pt on 8 real faces: right key near the keyless figure, wrong key no
     face (measured 2026-11-27 on 150 faces: 39.80 dB right, 14.78 dB worst wrong)."""
-    from imn_export.keyed_eval import evaluate_keys
+    from imn_export.keyed_eval import evaluate_keys, scrambles_of
     from imn_export.identity.presets import load_presets
     from imn_export.train.checkpoint import MODELS_DIR, load_masknet
 
-    keyed, _ = load_hiding_network(MODELS_DIR / "imn-inn-keyed.pt")
+    keyed, meta = load_hiding_network(MODELS_DIR / "imn-inn-keyed.pt")
     keyless, _ = load_hiding_network()
     results = evaluate_keys(keyless, keyed, load_masknet(), load_presets(MODELS_DIR / "identities.npy"),
-                            select_images(real_faces_dir, "all", 8), wrong_tries=2, progress=False)
+                            select_images(real_faces_dir, "all", 8), wrong_tries=2, progress=False,
+                            scrambles=scrambles_of(meta))
     assert results["mean"]["right_key_recovered"]["psnr"] >= 38.0
     assert results["mean"]["right_key_recovered"]["psnr"] >= results["mean"]["keyless_recovered"]["psnr"] - 1.0
     assert results["wrong_key_psnr"]["max"] <= 15.0

@@ -70,6 +70,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key-piece", type=int, default=0,
                    help="keyed training (issue #6): scramble each protected face in pieces of "
                         "this many pixels with a fresh random key per sample (0 = keyless)")
+    p.add_argument("--key-target", choices=("cover", "face"), default="cover",
+                   help="what the key scrambles: the cover (Mask) the face is hidden in, which "
+                        "keeps the hidden face a plain image (default), or the face itself")
     p.add_argument("--masknet", nargs="?", const="", default=None, metavar="WEIGHTS",
                    help="Mask faces from Mask-net with random identity presets (the paper's "
                         "pipeline) instead of other faces; default weights models/imn-masknet.pt")
@@ -91,7 +94,8 @@ def _train_config(args: argparse.Namespace, out: str):
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
-        key_piece=getattr(args, "key_piece", 0), progress=not args.no_progress)
+        key_piece=getattr(args, "key_piece", 0), key_target=getattr(args, "key_target", "cover"),
+        progress=not args.no_progress)
 
 
 def cmd_train_inn(args: argparse.Namespace) -> int:

@@ -10,12 +10,14 @@ def cmd_eval_keys(args) -> int:
     from imn_export.evaluation import select_images
     from imn_export.identity.presets import load_presets
     from imn_export.io import write_json
-    from imn_export.keyed_eval import evaluate_keys, format_keys
+    from imn_export.keyed_eval import evaluate_keys, format_keys, scrambles_of
     from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
 
     device = resolve_device(args.device)
     keyed, meta = load_hiding_network(args.weights, device)
-    piece = meta.get("config", {}).get("key_piece") or args.piece
+    config = meta.get("config", {})
+    piece = config.get("key_piece") or args.piece
+    scrambles = args.scrambles or scrambles_of(meta)
     keyless, _ = load_hiding_network(args.keyless_weights, device)
     judge = None
     if not args.no_judge:
@@ -24,7 +26,7 @@ def cmd_eval_keys(args) -> int:
     results = evaluate_keys(keyless, keyed, load_masknet(args.masknet, device),
                             load_presets(args.presets or MODELS_DIR / "identities.npy"),
                             select_images(args.images, "all", args.limit), judge, args.wrong_tries,
-                            piece, device, not args.no_progress, args.figure)
+                            piece, device, not args.no_progress, args.figure, scrambles)
     print(format_keys(results))
     if args.json:
         write_json(args.json, {"images_dir": str(args.images), "weights": str(args.weights), **results})
@@ -35,7 +37,7 @@ def cmd_eval_keys(args) -> int:
 def add_key_commands(sub) -> None:
     p = sub.add_parser("eval-keys", help="keyed recovery on real faces: right key, wrong keys, dlib",
                        description="Mask from Mask-net, hide with the keyless and the keyed network, "
-                       "8-bit PNG, reveal; the keyed output unscrambled with the right key and with "
+                       "8-bit PNG, reveal with the right key (sdk/spec/photo.md §7) and with "
                        "--wrong-tries random other keys per face; dlib re-identifies the protected "
                        "person from the wrong-key outputs (needs the identity extra, or --no-judge).")
     p.add_argument("--weights", required=True, help="the keyed hiding network (train-inn --key-piece)")
@@ -46,6 +48,8 @@ def add_key_commands(sub) -> None:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--wrong-tries", type=int, default=1, help="wrong keys per face")
     p.add_argument("--piece", type=int, default=32, help="used when the checkpoint does not say")
+    p.add_argument("--scrambles", choices=("cover", "face"), default=None,
+                   help="what the key scrambles (default: what --weights was trained on, else the cover)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--no-judge", action="store_true")
     p.add_argument("--json", default=None)

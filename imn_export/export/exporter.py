@@ -169,7 +169,9 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
              "checkpoint_sha256": sha256_path(checkpoint), "aux": meta.get("aux", {"kind": "zeros"}),
              "hiding_config": meta.get("hiding_config"),
              # > 0: trained on key scrambles of this piece size (keyed photos, sdk/spec/photo.md)
-             "key_piece": (meta.get("config") or {}).get("key_piece", 0)}
+             "key_piece": (meta.get("config") or {}).get("key_piece", 0),
+             # what those scrambles were of: the cover (Mask) or, in older checkpoints, the face
+             "key_target": (meta.get("config") or {}).get("key_target", "face")}
     models, identities = Models(net), None
     masknet_path = _masknet_path(options, log)
     if masknet_path:

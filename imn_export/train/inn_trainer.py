@@ -26,6 +26,7 @@ LAST_CHECKPOINT = "last.pt"
 WARMUP_STEPS = 100
 MAX_BAD_STEPS = 20
 AUTO_STEPS_PROBE = 30  # steps timed before --steps 0 turns --minutes into a step count
+KEY_TARGETS = ("cover", "face")
 
 
 @dataclass
@@ -54,7 +55,8 @@ class TrainConfig:
     qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
     masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
     presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
-    key_piece: int = 0  # > 0: keyed training, protected faces scrambled in pieces this size
+    key_piece: int = 0  # > 0: keyed training, images scrambled in pieces this size
+    key_target: str = "cover"  # which image the key scrambles: "cover" (the Mask) or "face"
     progress: bool = True
 
     def to_dict(self) -> dict:
@@ -65,6 +67,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         d = dict(d)
+        d.setdefault("key_target", "face")  # checkpoints from before key_target scrambled faces
         d["weights"] = LossWeights(**d["weights"])
         d["hiding"] = HidingConfig.from_dict(d["hiding"])
         return cls(**d)
@@ -203,6 +206,8 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     generator.manual_seed(config.seed)
     if config.key_piece and config.patch % config.key_piece:
         raise ValueError(f"--key-piece {config.key_piece} must divide --patch {config.patch}")
+    if config.key_target not in KEY_TARGETS:
+        raise ValueError(f"key_target {config.key_target!r} is not one of {KEY_TARGETS}")
     key_rng = np.random.default_rng(config.seed + 1)
     sampler = PairSampler(faces, config.batch, config.patch, device, generator,
                           mask_source=_mask_source(config, device), jitter=config.jitter)
@@ -259,7 +264,9 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, config)
             protected, mask = sampler.sample()
-            if config.key_piece:
+            if config.key_piece and config.key_target == "cover":
+                mask = scramble_batch(mask, config.key_piece, key_rng)
+            elif config.key_piece:
                 protected = scramble_batch(protected, config.key_piece, key_rng)
             terms = imn_step(net, protected, mask, config, generator)
             loss = total_loss(terms, config.weights)

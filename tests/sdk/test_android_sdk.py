@@ -100,6 +100,7 @@ def test_python_recovers_a_kotlin_keyed_photo_with_the_key_only(kotlin_run, astr
     assert run.returncode == 0, run.stdout[-2000:]
     path = cases / "kotlin.keyed.imn.png"
     right = recover(path, bundle, secret=secret)
+    assert right.record["key"]["scrambles"] == "cover"
     assert _region_psnr(astronaut, right.rgb, right.record) >= RECOVERED_PSNR_FLOOR - 6  # untrained-on-scrambles bundle
     from imn_sdk import WrongKey
     with pytest.raises(WrongKey):

@@ -10,7 +10,7 @@ import pytest
 from imn_export.metrics import image_metrics
 from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, protect, read_key_file, recover, write_key_file
 from imn_sdk.errors import IMNError
-from imn_sdk.keys import (check_value, new_key_record, open_key_record, random_scramble, scramble,
+from imn_sdk.keys import (PIECE, check_value, new_key_record, open_key_record, random_scramble, scramble,
                           scramble_from_bytes, tile_scramble, unscramble)
 from imn_sdk.metadata import InvalidMetadata, dump_record, parse_record
 
@@ -84,15 +84,29 @@ def test_metadata_checks_the_key_entry():
               "regions": [{"x": 0, "y": 0, "width": 64, "height": 64}], "digest": "sha256:" + "0" * 64,
               "key": {"kind": "key", "salt": "0" * 32, "check": "1" * 32, "piece": 32}}
     assert parse_record({"imn": dump_record(record)})["keyed"]
-    for bad in ({"kind": "key"}, {**record["key"], "salt": "xyz"}, {**record["key"], "piece": 24}):
+    for scrambles in ("cover", "face"):
+        assert parse_record({"imn": dump_record({**record, "key": {**record["key"], "scrambles": scrambles}})})
+    for bad in ({"kind": "key"}, {**record["key"], "salt": "xyz"}, {**record["key"], "piece": 24},
+                {**record["key"], "scrambles": "mask"}):
         with pytest.raises(InvalidMetadata):
             parse_record({"imn": dump_record({**record, "key": bad})})
 
 
-def test_keyed_photo_round_trip(bundle, astronaut, tmp_path):
+@pytest.fixture(params=["cover", "face"])
+def scrambles(request, bundle, monkeypatch):
+    """Photos of both keyed schemes (sdk/spec/photo.md §7): "face" is what a bundle trained on
+    face scrambles writes, and what the first keyed release wrote."""
+    if request.param == "face":
+        model = {**bundle.manifest["model"], "key_piece": PIECE, "key_target": "face"}
+        monkeypatch.setitem(bundle.manifest, "model", model)
+    return request.param
+
+
+def test_keyed_photo_round_trip(bundle, astronaut, tmp_path, scrambles):
     secret = Secret(key=generate_key())
     result = protect(astronaut, bundle, secret=secret)
     assert result.record["keyed"] and result.record["key"]["kind"] == "key"
+    assert result.record["key"]["scrambles"] == scrambles
     path = result.save(tmp_path / "k.png")
     (r,) = result.record["regions"]
     box = (slice(r["y"], r["y"] + r["height"]), slice(r["x"], r["x"] + r["width"]))
@@ -107,3 +121,17 @@ def test_keyed_photo_round_trip(bundle, astronaut, tmp_path):
         recover(path, bundle)
     with pytest.raises(WrongKey):
         recover(path, bundle, secret=Secret(key=generate_key()))
+
+
+def test_cover_scramble_hides_the_face_from_other_keys(bundle, astronaut):
+    """The masked tile of a "cover" photo reveals the face only when scrambled with its key."""
+    from imn_sdk.pipeline import _tile_scramble
+
+    result = protect(astronaut, bundle, secret=Secret(key=generate_key()))
+    r = result.record["regions"][0]
+    x, y, size = r["x"], r["y"], bundle.size
+    masked, original = result.rgb[y:y + size, x:x + size], astronaut[y:y + size, x:x + size]
+    for photo_key in (b"\x01" * 32, b"\x02" * 32):
+        wrong = bundle.reveal(scramble(masked, *_tile_scramble(photo_key, 0, x, y, size)))
+        assert image_metrics(original, wrong)["psnr"] < 20
+    assert image_metrics(original, bundle.reveal(masked))["psnr"] < 20

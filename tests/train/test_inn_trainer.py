@@ -79,7 +79,7 @@ def test_checkpoint_loading_refuses_pickled_code(tmp_path):
         load_checkpoint(tmp_path / "junk.pt")
 
 
-def test_keyed_training_scrambles_each_face_with_its_own_key(tiny_faces, tmp_path):
+def test_keyed_training_scrambles_each_cover_or_face_with_its_own_key(tiny_faces, tmp_path):
     import numpy as np
 
     from imn_export.train.inn_trainer import scramble_batch
@@ -88,7 +88,18 @@ def test_keyed_training_scrambles_each_face_with_its_own_key(tiny_faces, tmp_pat
     assert scrambled.shape == faces.shape
     # Same pixels, other places: a permutation of 8x8 pieces (each maybe turned).
     assert torch.allclose(scrambled.flatten(1).sort(1).values, faces.flatten(1).sort(1).values)
-    train_inn(_config(tiny_faces, tmp_path / "keyed", steps=4, key_piece=8))
-    assert load_checkpoint(tmp_path / "keyed" / "last.pt")["config"]["key_piece"] == 8
+    for target in ("cover", "face"):
+        train_inn(_config(tiny_faces, tmp_path / target, steps=4, key_piece=8, key_target=target))
+        config = load_checkpoint(tmp_path / target / "last.pt")["config"]
+        assert (config["key_piece"], config["key_target"]) == (8, target)
     with pytest.raises(ValueError, match="must divide"):
         train_inn(_config(tiny_faces, tmp_path / "bad", steps=4, key_piece=12))
+    with pytest.raises(ValueError, match="key_target"):
+        train_inn(_config(tiny_faces, tmp_path / "bad-target", steps=4, key_piece=8, key_target="mask"))
+
+
+def test_configs_from_before_key_target_scrambled_faces():
+    from imn_export.train.inn_trainer import TrainConfig
+    old = TrainConfig(data="d", out="o", key_piece=32).to_dict()
+    del old["key_target"]
+    assert TrainConfig.from_dict(old).key_target == "face"

@@ -1,10 +1,19 @@
 """Keyed recovery: only the holder of the key can put the Mask off.
 
-Design (issue #6). Before hiding, each tile of the protected face is *scrambled*: cut into
-``PIECE``-pixel pieces, the pieces permuted and each turned by one of the 8 square symmetries,
-all drawn from the key. The hiding network (trained on scrambled faces with a fresh random key
-per sample) hides the scrambled tile; revealing gives the scrambled tile back, and only the key
-puts its pieces in place. A wrong key leaves a jigsaw of turned pieces, not a face.
+Design (issue #6). Each 256-px tile of the *cover* (the Mask-blended photo) is *scrambled*
+before hiding: cut into ``PIECE``-pixel pieces, the pieces permuted and each turned by one of the
+8 square symmetries, all drawn from the key. The hiding network hides the plain original tile in
+that scrambled cover, and the result is unscrambled back into place, so the masked photo looks
+like the Mask and carries the face hidden in a key-dependent arrangement. Revealing scrambles the
+masked tile with the key first; the network then finds the hidden face where it put it. A wrong
+key (or none) shows the network the hidden pieces out of place: it returns a jigsaw of pieces,
+not a face.
+
+Scrambling the cover rather than the face (``SCRAMBLES``): a scrambled face is full of hard
+piece borders the network must carry inside the Mask's pixels, which cost the masked image about
+4 dB; a scrambled cover leaves the hidden face an ordinary image. Photos made by the first
+keyed release scrambled the face, and their records say so (``"scrambles": "face"``, or no
+entry); both are recovered.
 
 Why this design rather than DKiS' key-driven sign masks inside the coupling: the graphs stay
 exactly the ones already exported and checked (every target, precision and the cross-runtime
@@ -37,6 +46,7 @@ KEY_BYTES = 32
 KEY_FILE_PREFIX = "imn-key-v1:"
 SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1}
 CHECK_INFO = b"imn key check v1"
+SCRAMBLES = ("cover", "face")  # what the key scrambles; records without the entry: "face"
 
 
 class WrongKey(IMNError):
@@ -164,12 +174,14 @@ def tile_scramble(photo_key: bytes, region: int, x: int, y: int, count: int) -> 
     return scramble_from_bytes(material, count)
 
 
-def new_key_record(secret: Secret, piece: int = PIECE) -> tuple[dict, bytes]:
+def new_key_record(secret: Secret, piece: int = PIECE, scrambles: str = "cover") -> tuple[dict, bytes]:
     """The metadata's ``key`` entry for a new photo, and its photo key."""
+    if scrambles not in SCRAMBLES:
+        raise ValueError(f"scrambles must be one of {SCRAMBLES}, not {scrambles!r}")
     salt = secrets.token_bytes(16)
     photo_key = secret.photo_key(salt)
     record = {"kind": secret.kind, "salt": salt.hex(), "check": check_value(photo_key),
-              "piece": piece, "kdf": "hkdf-sha256" if secret.kind == "key" else
+              "piece": piece, "scrambles": scrambles, "kdf": "hkdf-sha256" if secret.kind == "key" else
               {"scrypt": SCRYPT, "then": "hkdf-sha256"}}
     return record, photo_key
 
@@ -190,3 +202,8 @@ def open_key_record(record: dict, secret: Secret | None) -> bytes:
     if not hmac.compare_digest(check_value(photo_key), str(expected)):
         raise WrongKey("wrong key: it does not open this photo (nothing was written)")
     return photo_key
+
+
+def scrambled_part(record: dict) -> str:
+    """What a keyed photo's key scrambled (``SCRAMBLES``)."""
+    return record.get("scrambles", "face")

@@ -115,4 +115,6 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
         piece = _int(key.get("piece"), "key.piece", 2)
         if tile % piece:
             raise InvalidMetadata(f"imn metadata: key.piece {piece} does not divide the tile {tile}")
+        if key.get("scrambles", "face") not in ("cover", "face"):
+            raise InvalidMetadata("imn metadata: key.scrambles must be cover or face")
     return record

@@ -142,10 +142,12 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
                              "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
     lap("mask")
 
-    key_record, photo_key = keys.new_key_record(secret) if secret else (None, None)
+    model = bundle.manifest["model"]
+    scrambles = model.get("key_target", "face") if model.get("key_piece") else "cover"
+    key_record, photo_key = keys.new_key_record(secret, scrambles=scrambles) if secret else (None, None)
     notes = list(photo.notes)
-    if secret and bundle.manifest["model"].get("key_piece") != keys.PIECE:
-        notes.append("this bundle's network was not trained on key scrambles: keyed recovery "
+    if secret and model.get("key_piece") != keys.PIECE:
+        notes.append("this bundle's network was not trained on key scrambles: keyed photos "
                      "will be a few dB worse than with a keyed bundle (imn train-inn --key-piece 32)")
     # Each tile is read before it is written, and tiles do not overlap: a photo decoded here is
     # masked in place.
@@ -153,11 +155,17 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
         for x, y in tiles.tile_origins(region, size):
-            original = out[y:y + size, x:x + size].copy()
-            if photo_key is not None:
-                original = keys.scramble(original, *_tile_scramble(photo_key, k, x, y, size))
             bx, by = x - region[0], y - region[1]
-            out[y:y + size, x:x + size] = bundle.hide(original, blended[region][by:by + size, bx:bx + size])
+            original, cover = out[y:y + size, x:x + size].copy(), blended[region][by:by + size, bx:bx + size]
+            if photo_key is None:
+                out[y:y + size, x:x + size] = bundle.hide(original, cover)
+                continue
+            scramble = _tile_scramble(photo_key, k, x, y, size)
+            if scrambles == "cover":
+                masked = keys.unscramble(bundle.hide(original, keys.scramble(cover, *scramble)), *scramble)
+            else:
+                masked = bundle.hide(keys.scramble(original, *scramble), cover)
+            out[y:y + size, x:x + size] = masked
     region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
               "regions": region_records, "faces": face_records, "keyed": secret is not None,
@@ -246,6 +254,7 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                             "edited), so the recovered faces would be damaged; force=True "
                             "(--force) tries anyway")
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
+    scrambles = keys.scrambled_part(record["key"]) if photo_key is not None else None
     # A photo decoded here is recovered in place; each region's masked pixels are kept aside for
     # the reveal and the mix.
     size, out = bundle.size, (rgb if owned else rgb.copy())
@@ -257,9 +266,13 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         masked = rgb[box[1]:box[3], box[0]:box[2]].copy()
         for x, y in tiles.tile_origins(box, size):
             bx, by = x - box[0], y - box[1]
-            revealed = bundle.reveal(masked[by:by + size, bx:bx + size])
-            if photo_key is not None:
-                revealed = keys.unscramble(revealed, *_tile_scramble(photo_key, k, x, y, size))
+            tile = masked[by:by + size, bx:bx + size]
+            if photo_key is None:
+                revealed = bundle.reveal(tile)
+            elif scrambles == "cover":
+                revealed = bundle.reveal(keys.scramble(tile, *_tile_scramble(photo_key, k, x, y, size)))
+            else:
+                revealed = keys.unscramble(bundle.reveal(tile), *_tile_scramble(photo_key, k, x, y, size))
             out[y:y + size, x:x + size] = revealed
         _mix_untouched(out, masked, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,

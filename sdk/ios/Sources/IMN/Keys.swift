@@ -2,13 +2,16 @@ import CryptoKit
 import CryptoSwift
 import Foundation
 
-/// Keyed recovery (photo.md §7): each tile of the original face is cut into pieces, permuted and
-/// turned by key-derived values before hiding. Secrets come from standard primitives only:
+/// Keyed recovery (photo.md §7): each tile of the cover (the Mask-blended photo; the face itself in
+/// photos of the first keyed release) is cut into pieces, permuted and turned by key-derived
+/// values around hiding. Secrets come from standard primitives only:
 /// SecRandomCopyBytes, scrypt (CryptoSwift), HKDF-SHA256 and HMAC-SHA256 (CryptoKit).
 public enum Keys {
     public static let piece = 32
     public static let keyBytes = 32
     public static let keyFilePrefix = "imn-key-v1:"
+    /// What the key scrambles; records without the entry scrambled the face.
+    public static let scrambles = ["cover", "face"]
 
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
@@ -127,10 +130,11 @@ public enum Keys {
     public static func scramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: true) }
     public static func unscramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: false) }
 
-    public static func newKeyRecord(_ secret: Secret, piece: Int = piece) throws -> (KeyRecord, [UInt8]) {
+    public static func newKeyRecord(_ secret: Secret, piece: Int = piece, scrambles: String = "cover") throws -> (KeyRecord, [UInt8]) {
+        precondition(Keys.scrambles.contains(scrambles), "scrambles must be cover or face")
         let salt = randomBytes(16)
         let photoKey = try secret.photoKey(salt: salt)
-        return (KeyRecord(kind: secret.kind, salt: hex(salt), check: checkValue(photoKey), piece: piece), photoKey)
+        return (KeyRecord(kind: secret.kind, salt: hex(salt), check: checkValue(photoKey), piece: piece, scrambles: scrambles), photoKey)
     }
 
     /// The photo key for a keyed photo's record; `.wrongKey` when the HMAC disagrees.

@@ -2,7 +2,11 @@ import CryptoKit
 import Foundation
 
 /// A keyed photo's `key` entry: never the key, only its salt and check value.
-public struct KeyRecord { public let kind: String; public let salt: String; public let check: String; public let piece: Int }
+public struct KeyRecord {
+    public let kind: String; public let salt: String; public let check: String; public let piece: Int
+    /// "cover" or "face": what the key scrambled (photo.md §7)
+    public let scrambles: String
+}
 
 /// A validated `imn` record; `json` is the whole object as read.
 public struct Record {
@@ -117,7 +121,9 @@ public enum Metadata {
             }
             let piece = try int(k["piece"], "key.piece", low: 2)
             if tile % piece != 0 { throw fail("key.piece \(piece) does not divide the tile \(tile)") }
-            key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece)
+            let scrambles = k["scrambles"] == nil ? "face" : k["scrambles"] as? String
+            guard let scrambled = scrambles, Keys.scrambles.contains(scrambled) else { throw fail("key.scrambles must be cover or face") }
+            key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece, scrambles: scrambled)
         }
         return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, faces: faces, digest: digest,
                       key: key, json: record)

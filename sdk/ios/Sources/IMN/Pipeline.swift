@@ -89,18 +89,29 @@ public enum Pipeline {
             faceRecords.append(["box": face.box.map(round1), "score": (Double(face.score) * 1e4).rounded() / 1e4,
                                 "landmarks": face.landmarks.map { [round1(Double($0[0])), round1(Double($0[1]))] }, "identity": preset])
         }
-        let keyed = try secret.map { try Keys.newKeyRecord($0) }
+        let model = bundle.manifest["model"] as? [String: Any] ?? [:]
+        let keyPiece = model["key_piece"] as? Int ?? 0
+        let scrambles = keyPiece > 0 ? (model["key_target"] as? String ?? "face") : "cover"
+        let keyed = try secret.map { try Keys.newKeyRecord($0, scrambles: scrambles) }
         var notes = photo.notes
-        if secret != nil && (bundle.manifest["model"] as? [String: Any])?["key_piece"] as? Int != Keys.piece {
-            notes.append("this bundle's network was not trained on key scrambles: keyed recovery will be a few dB worse than with a keyed bundle")
+        if secret != nil && keyPiece != Keys.piece {
+            notes.append("this bundle's network was not trained on key scrambles: keyed photos will be a few dB worse than with a keyed bundle")
         }
         var out = rgb
         for (k, region) in regions.enumerated() {
             progress("hide region \(k + 1)/\(regions.count)")
             for (x, y) in Tiles.tileOrigins(region, tile: size) {
-                var original = rgb.crop(x0: x, y0: y, w: size, h: size)
-                if let keyed = keyed { original = Keys.scramble(original, tileScramble(keyed.1, k, x, y, size)) }
-                out.paste(try bundle.hide(original, blended.crop(x0: x, y0: y, w: size, h: size)), x0: x, y0: y)
+                let original = rgb.crop(x0: x, y0: y, w: size, h: size)
+                let cover = blended.crop(x0: x, y0: y, w: size, h: size)
+                var masked: RGBImage
+                if let keyed = keyed {
+                    let s = tileScramble(keyed.1, k, x, y, size)
+                    masked = scrambles == "cover" ? Keys.unscramble(try bundle.hide(original, Keys.scramble(cover, s)), s)
+                                                  : try bundle.hide(Keys.scramble(original, s), cover)
+                } else {
+                    masked = try bundle.hide(original, cover)
+                }
+                out.paste(masked, x0: x, y0: y)
             }
         }
         var record: [String: Any] = [
@@ -108,7 +119,7 @@ public enum Pipeline {
             "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
             "faces": faceRecords, "keyed": keyed != nil, "digest": Metadata.pixelDigest(out, regions)]
         if let (key, _) = keyed {
-            record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece,
+            record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece, "scrambles": key.scrambles,
                              "kdf": key.kind == "key" ? "hkdf-sha256" as Any : ["scrypt": ["n": 1 << 15, "r": 8, "p": 1], "then": "hkdf-sha256"]]
         }
         return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: notes)
@@ -138,8 +149,15 @@ public enum Pipeline {
         for (k, region) in record.regions.enumerated() {
             progress("reveal region \(k + 1)/\(record.regions.count)")
             for (x, y) in Tiles.tileOrigins(region, tile: size) {
-                var revealed = try bundle.reveal(rgb.crop(x0: x, y0: y, w: size, h: size))
-                if let photoKey = photoKey { revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size)) }
+                let tile = rgb.crop(x0: x, y0: y, w: size, h: size)
+                var revealed: RGBImage
+                if let photoKey = photoKey, let key = record.key {
+                    let s = tileScramble(photoKey, k, x, y, size)
+                    revealed = key.scrambles == "cover" ? try bundle.reveal(Keys.scramble(tile, s))
+                                                        : Keys.unscramble(try bundle.reveal(tile), s)
+                } else {
+                    revealed = try bundle.reveal(tile)
+                }
                 out.paste(revealed, x0: x, y0: y)
             }
             let support = Align.blendSupport(toCrops, size: size, box: region)

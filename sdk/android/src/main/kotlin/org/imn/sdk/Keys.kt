@@ -11,15 +11,18 @@ import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
 
 /**
- * Keyed recovery (sdk/spec/photo.md §7; sdk/python/imn_sdk/keys.py): each tile of the original
- * face is cut into `piece`-pixel pieces, permuted and turned by key-derived values before hiding;
- * only the key puts them back. Everything secret comes from standard primitives: SecureRandom,
+ * Keyed recovery (sdk/spec/photo.md §7; sdk/python/imn_sdk/keys.py): each tile of the cover
+ * (the Mask-blended photo; the face itself in photos of the first keyed release) is cut into
+ * `piece`-pixel pieces, permuted and turned by key-derived values around hiding; only the key
+ * shows the network where the hidden face lies. Everything secret comes from standard primitives: SecureRandom,
  * scrypt and HKDF-SHA256 (Bouncy Castle), HMAC-SHA256 (javax.crypto).
  */
 object Keys {
     const val PIECE = 32
     const val KEY_BYTES = 32
     const val KEY_FILE_PREFIX = "imn-key-v1:"
+    /** What the key scrambles; records without the entry scrambled the face. */
+    val SCRAMBLES = listOf("cover", "face")
     private const val SCRYPT_N = 1 shl 15
     private const val SCRYPT_R = 8
     private const val SCRYPT_P = 1
@@ -158,10 +161,11 @@ object Keys {
     fun unscramble(tile: RgbImage, s: Scramble, piece: Int = PIECE): RgbImage = movePieces(tile, s, piece, false)
 
     /** The metadata's `key` entry for a new photo, and its photo key. */
-    fun newKeyRecord(secret: Secret, piece: Int = PIECE): Pair<KeyRecord, ByteArray> {
+    fun newKeyRecord(secret: Secret, piece: Int = PIECE, scrambles: String = "cover"): Pair<KeyRecord, ByteArray> {
+        require(scrambles in SCRAMBLES) { "scrambles must be one of $SCRAMBLES, not $scrambles" }
         val salt = ByteArray(16).also { random.nextBytes(it) }
         val photoKey = secret.photoKey(salt)
-        return KeyRecord(secret.kind, hex(salt), checkValue(photoKey), piece) to photoKey
+        return KeyRecord(secret.kind, hex(salt), checkValue(photoKey), piece, scrambles) to photoKey
     }
 
     /** The photo key for a keyed photo's record; [WrongKey] when the HMAC disagrees. */

@@ -125,14 +125,16 @@ object Metadata {
             }
             val piece = int(k.get("piece"), "key.piece", 2)
             if (tile % piece != 0) fail("key.piece $piece does not divide the tile $tile")
-            key = KeyRecord(kind!!, hex[0], hex[1], piece)
+            val scrambles = if (k.has("scrambles")) string(k, "scrambles") else "face"
+            if (scrambles !in Keys.SCRAMBLES) fail("key.scrambles must be cover or face")
+            key = KeyRecord(kind!!, hex[0], hex[1], piece, scrambles!!)
         }
         return Record(width, height, bundle, tile, regions, faces, digest, key, record)
     }
 }
 
 /** A keyed photo's `key` entry: never the key, only its salt and check value. */
-class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int)
+class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int, val scrambles: String = "cover")
 
 /** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object. */
 class Record(val width: Int, val height: Int, val bundle: JsonObject, val tile: Int, val regions: List<Box>,

@@ -90,18 +90,28 @@ object Pipeline {
                 addProperty("identity", preset)
             })
         }
-        val keyed = secret?.let { Keys.newKeyRecord(it) }
+        val model = bundle.manifest.getAsJsonObject("model")
+        val keyPiece = model["key_piece"]?.asInt ?: 0
+        val scrambles = if (keyPiece > 0) model["key_target"]?.asString ?: "face" else "cover"
+        val keyed = secret?.let { Keys.newKeyRecord(it, scrambles = scrambles) }
         val notes = photo.notes.toMutableList()
-        if (secret != null && bundle.manifest.getAsJsonObject("model")["key_piece"]?.asInt != Keys.PIECE) {
-            notes.add("this bundle's network was not trained on key scrambles: keyed recovery will be a few dB worse than with a keyed bundle")
+        if (secret != null && keyPiece != Keys.PIECE) {
+            notes.add("this bundle's network was not trained on key scrambles: keyed photos will be a few dB worse than with a keyed bundle")
         }
         val out = rgb.copy()
         for ((k, region) in regions.withIndex()) {
             progress("hide region ${k + 1}/${regions.size}")
             for ((x, y) in Tiles.tileOrigins(region, size)) {
-                var original = rgb.crop(x, y, size, size)
-                if (keyed != null) original = Keys.scramble(original, tileScramble(keyed.second, k, x, y, size))
-                out.paste(bundle.hide(original, blended.crop(x, y, size, size)), x, y)
+                val original = rgb.crop(x, y, size, size)
+                val cover = blended.crop(x, y, size, size)
+                val masked = when {
+                    keyed == null -> bundle.hide(original, cover)
+                    scrambles == "cover" -> tileScramble(keyed.second, k, x, y, size).let { s ->
+                        Keys.unscramble(bundle.hide(original, Keys.scramble(cover, s)), s)
+                    }
+                    else -> bundle.hide(Keys.scramble(original, tileScramble(keyed.second, k, x, y, size)), cover)
+                }
+                out.paste(masked, x, y)
             }
         }
         val record = JsonObject().apply {
@@ -115,6 +125,7 @@ object Pipeline {
             if (keyed != null) add("key", JsonObject().apply {
                 addProperty("kind", keyed.first.kind); addProperty("salt", keyed.first.salt)
                 addProperty("check", keyed.first.check); addProperty("piece", keyed.first.piece)
+                addProperty("scrambles", keyed.first.scrambles)
                 if (keyed.first.kind == "passphrase") add("kdf", JsonObject().apply {
                     add("scrypt", JsonObject().apply { addProperty("n", 1 shl 15); addProperty("r", 8); addProperty("p", 1) })
                     addProperty("then", "hkdf-sha256")
@@ -171,8 +182,12 @@ object Pipeline {
         for ((k, region) in record.regions.withIndex()) {
             progress("reveal region ${k + 1}/${record.regions.size}")
             for ((x, y) in Tiles.tileOrigins(region, size)) {
-                var revealed = bundle.reveal(rgb.crop(x, y, size, size))
-                if (photoKey != null) revealed = Keys.unscramble(revealed, tileScramble(photoKey, k, x, y, size))
+                val tile = rgb.crop(x, y, size, size)
+                val revealed = when {
+                    photoKey == null -> bundle.reveal(tile)
+                    record.key.scrambles == "cover" -> bundle.reveal(Keys.scramble(tile, tileScramble(photoKey, k, x, y, size)))
+                    else -> Keys.unscramble(bundle.reveal(tile), tileScramble(photoKey, k, x, y, size))
+                }
                 out.paste(revealed, x, y)
             }
             mixUntouched(out, rgb, region, toCrops, size)
