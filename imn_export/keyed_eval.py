@@ -56,15 +56,20 @@ def keyed_hide(net, protected: np.ndarray, mask: np.ndarray, scramble: tuple[np.
     return {"masked": out["masked"], "recovered": keys.unscramble(out["recovered"], *scramble, piece)}
 
 
+def reveal_tile(net, masked: np.ndarray, device="cpu") -> np.ndarray:
+    """The network's reveal of a ``(S, S, 3)`` uint8 tile, with no key: what anyone who has the
+    app's network gets."""
+    x = to_tensor(masked).to(device)
+    with torch.no_grad():
+        return to_uint8(net.reveal(x, sample_aux(x))[0])
+
+
 def keyed_reveal(net, masked: np.ndarray, scramble: tuple[np.ndarray, np.ndarray], piece: int,
                  scrambles: str, device="cpu") -> np.ndarray:
     """What revealing a keyed tile ``(S, S, 3)`` uint8 with ``scramble``'s key gives."""
     if scrambles == "cover":
-        masked = keys.scramble(masked, *scramble, piece)
-    x = to_tensor(masked).to(device)
-    with torch.no_grad():
-        revealed = to_uint8(net.reveal(x, sample_aux(x))[0])
-    return revealed if scrambles == "cover" else keys.unscramble(revealed, *scramble, piece)
+        return reveal_tile(net, keys.scramble(masked, *scramble, piece), device)
+    return keys.unscramble(reveal_tile(net, masked, device), *scramble, piece)
 
 
 def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path], judge=None,
@@ -84,27 +89,30 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
             right = hidden["recovered"]
             wrongs = [keyed_reveal(keyed, hidden["masked"], sdk_tile_scramble(size, piece), piece,
                                    scrambles, device) for _ in range(wrong_tries)]
+            no_key = reveal_tile(keyed, hidden["masked"], device)
             rows.append({"protected": path.name,
                          "keyless_recovered": image_metrics(protected, plain["recovered"]),
                          "right_key_recovered": image_metrics(protected, right),
                          "wrong_key_recovered": [image_metrics(protected, w) for w in wrongs],
+                         "no_key_recovered": image_metrics(protected, no_key),
                          "keyless_masked": image_metrics(mask, plain["masked"]),
                          "keyed_masked": image_metrics(mask, hidden["masked"])})
             wrong_images.append(wrongs[0])
             if len(figure_rows) < 6:
-                figure_rows.append([protected, mask, hidden["masked"], right, wrongs[0]])
+                figure_rows.append([protected, mask, hidden["masked"], right, wrongs[0], no_key])
             if judge is not None:
                 rows[-1]["_descriptors"] = (judge.read(protected).descriptor,
-                                            [judge.read(w) for w in wrongs])
+                                            [judge.read(w) for w in [*wrongs, no_key]])
     if figure and figure_rows:
         write_png(figure, image_grid(figure_rows, ("protected", "Mask", "masked (keyed)",
-                                                   "right key", "wrong key")))
+                                                   "right key", "wrong key", "no key")))
     wrong_psnr = np.array([m["psnr"] for r in rows for m in r["wrong_key_recovered"]])
     result = {
         "n": len(rows), "wrong_tries": int(wrong_psnr.size), "piece": piece, "scrambles": scrambles,
         "goals": GOALS,
         "mean": {key: mean_metrics([r[key] for r in rows]) for key in
-                 ("keyless_recovered", "right_key_recovered", "keyless_masked", "keyed_masked")},
+                 ("keyless_recovered", "right_key_recovered", "no_key_recovered", "keyless_masked",
+                  "keyed_masked")},
         "wrong_key_psnr": {"mean": float(wrong_psnr.mean()), "max": float(wrong_psnr.max()),
                            "p99": float(np.percentile(wrong_psnr, 99))},
     }
@@ -117,6 +125,9 @@ def evaluate_keys(keyless, keyed, masknet, presets: np.ndarray, paths: list[Path
             faces_found.append([r["_descriptors"][1][t].faces > 0 for r in rows])
         result["reidentification_wrong_key"] = float(np.mean(hits))
         result["face_detected_in_wrong_key_output"] = float(np.mean(faces_found))
+        no_key = [r["_descriptors"][1][wrong_tries] for r in rows]
+        result["reidentification_no_key"] = float(np.mean(nearest_is_self(np.stack([d.descriptor for d in no_key]), gallery)))
+        result["face_detected_in_no_key_output"] = float(np.mean([d.faces > 0 for d in no_key]))
         result["judge"] = judge.weights_note
         for r in rows:
             del r["_descriptors"]
@@ -131,9 +142,12 @@ def format_keys(r: dict) -> str:
              f"  recovered, keyless network        {m['keyless_recovered']['psnr']:6.2f} dB / SSIM {m['keyless_recovered']['ssim']:.4f}",
              f"  recovered, keyed, right key       {m['right_key_recovered']['psnr']:6.2f} dB / SSIM {m['right_key_recovered']['ssim']:.4f}  (goal: within 1 dB of keyless)",
              f"  recovered, keyed, wrong key       {r['wrong_key_psnr']['mean']:6.2f} dB mean, {r['wrong_key_psnr']['max']:.2f} max  (goal <= 15 dB)",
+             f"  recovered, keyed, no key          {m['no_key_recovered']['psnr']:6.2f} dB (the network's reveal, key ignored)",
              f"  masked vs Mask, keyless / keyed   {m['keyless_masked']['psnr']:6.2f} / {m['keyed_masked']['psnr']:.2f} dB  (goal: within 1 dB)"]
     if "reidentification_wrong_key" in r:
         lines.append(f"  re-identification from wrong-key outputs {r['reidentification_wrong_key']:.2%} "
                      f"(goal <= 2%; chance {1 / r['n']:.2%}); dlib finds a face in "
                      f"{r['face_detected_in_wrong_key_output']:.1%} of them")
+        lines.append(f"  re-identification from no-key outputs    {r['reidentification_no_key']:.2%}; dlib finds "
+                     f"a face in {r['face_detected_in_no_key_output']:.1%} of them")
     return "\n".join(lines)
