@@ -6,7 +6,8 @@ hiding network hides three secrets in that same Mask, each through an 8-bit PNG:
 
 - ``own``: the protected face itself (what keyless protection hides; the Mask has its pose);
 - ``other``: another real face (a natural image unrelated to the cover);
-- ``scrambled``: the protected face scrambled by a fresh random key (what keyed protection hides).
+- ``scrambled``: the protected face scrambled by a fresh random key (what the first keyed release
+  hid; keyed photos now scramble the cover instead, ``sdk/spec/photo.md`` §7).
 
 ``own`` vs ``other`` is what a secret that looks like its cover is worth; ``other`` vs
 ``scrambled`` is what the scramble's piece borders cost. Run for the keyless and the keyed
