@@ -40,8 +40,7 @@ def sdk_tile_scramble(size: int, piece: int) -> tuple[np.ndarray, np.ndarray]:
 def scrambles_of(meta: dict) -> str:
     """What the SDK scrambles with these weights (``sdk/spec/photo.md`` §7): what they were
     trained on (checkpoints from before ``key_target`` scrambled faces), else the cover."""
-    config = meta.get("config") or {}
-    return config.get("key_target", "face") if config.get("key_piece") else "cover"
+    return keys.scrambles_for(meta.get("config") or {})
 
 
 def keyed_hide(net, protected: np.ndarray, mask: np.ndarray, scramble: tuple[np.ndarray, np.ndarray],

@@ -152,8 +152,8 @@ def _mask_source(config: TrainConfig, device: torch.device):
 
 
 def scramble_batch(faces: torch.Tensor, piece: int, rng: np.random.Generator) -> torch.Tensor:
-    """Each face ``(B, 3, h, w)`` scrambled with a fresh random key (imn_sdk.keys): the network
-    learns to hide any key's scramble."""
+    """Each image ``(B, 3, h, w)`` (covers or faces) scrambled with a fresh random key
+    (imn_sdk.keys): the network learns to hide with any key's scramble."""
     from imn_sdk.keys import random_scramble, scramble
 
     count = (faces.shape[-2] // piece) * (faces.shape[-1] // piece)

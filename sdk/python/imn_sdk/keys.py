@@ -204,6 +204,13 @@ def open_key_record(record: dict, secret: Secret | None) -> bytes:
     return photo_key
 
 
+def scrambles_for(trained: dict) -> str:
+    """What to scramble with a hiding network trained as ``trained`` says (a bundle manifest's
+    ``model`` or a checkpoint's ``config``): its own scrambles (``key_target``, absent in
+    networks trained on faces), else the cover."""
+    return trained.get("key_target", "face") if trained.get("key_piece") else "cover"
+
+
 def scrambled_part(record: dict) -> str:
     """What a keyed photo's key scrambled (``SCRAMBLES``)."""
     return record.get("scrambles", "face")

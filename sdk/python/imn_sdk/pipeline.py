@@ -143,7 +143,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     lap("mask")
 
     model = bundle.manifest["model"]
-    scrambles = model.get("key_target", "face") if model.get("key_piece") else "cover"
+    scrambles = keys.scrambles_for(model)
     key_record, photo_key = keys.new_key_record(secret, scrambles=scrambles) if secret else (None, None)
     notes = list(photo.notes)
     if secret and model.get("key_piece") != keys.PIECE:
