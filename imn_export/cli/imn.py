@@ -576,7 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError, IMNError) as error:
-        print(f"imn {args.command}: error: {error}", file=sys.stderr)
+        from imn_export.cli.photos import error_message
+
+        print(f"imn {args.command}: error: {error_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"imn {args.command}: interrupted", file=sys.stderr)

@@ -36,32 +36,41 @@ def _output(source: Path, out: str | None, is_batch: bool, suffix: str, default_
     return Path(out) if out else source.with_name(name)
 
 
+def error_message(error: Exception) -> str:
+    """An error as a person at the command line should read it: options named as flags."""
+    from imn_sdk import IMNError
+
+    return error.cli_message() if isinstance(error, IMNError) else str(error)
+
+
 def _run(args, work, suffix: str, default_dir: str) -> int:
+    """``work(source, target, bundle) -> message`` for each input photo; returns the exit code
+    and how many photos were done."""
     from tqdm.auto import tqdm
 
     from imn_sdk import IMNError
+    from imn_sdk.photo_io import check_writable
 
     photos, is_batch = _inputs(Path(args.input))
     bundle = _bundle(args)
     failed = 0
     bar = tqdm(photos, desc=args.command, unit="photo", disable=not is_batch or args.no_progress)
+    say = bar.write if is_batch else print
     for source in bar:
         target = _output(source, args.out, is_batch, suffix, default_dir)
-        if target.resolve() == source.resolve() and not args.overwrite:
-            print(f"{source}: refusing to write over the input; choose --out or pass --overwrite",
-                  file=sys.stderr)
-            failed += 1
-            continue
         try:
+            if target.resolve() == source.resolve() and not args.overwrite:
+                raise ValueError("refusing to write over the input; choose --out or pass --overwrite")
+            check_writable(target, args.overwrite)  # before the work, not after it
             message = work(source, target, bundle)
         except (IMNError, FileNotFoundError, ValueError) as error:
             failed += 1
-            (bar.write if is_batch else print)(f"{source}: {error}", file=sys.stderr)
+            say(f"{source}: {error_message(error)}", file=sys.stderr)
             continue
-        (bar.write if is_batch else print)(f"{source} -> {target}: {message}")
+        say(f"{source} -> {target}: {message}")
     if is_batch:
         print(f"{len(photos) - failed} of {len(photos)} photos done", file=sys.stderr)
-    return 1 if failed else 0
+    return (1 if failed else 0), len(photos) - failed
 
 
 def _secret(args):
@@ -77,7 +86,12 @@ def _secret(args):
         return Secret(key=read_key_file(args.key_file))
     if args.passphrase:
         # Never on the command line, where other users and the shell history see it.
-        phrase = os.environ.get("IMN_PASSPHRASE") or getpass.getpass("passphrase: ")
+        phrase = os.environ.get("IMN_PASSPHRASE")
+        if not phrase:
+            if not sys.stdin.isatty():
+                raise ValueError("--passphrase needs a terminal to ask for it, or the passphrase "
+                                 "in $IMN_PASSPHRASE")
+            phrase = getpass.getpass("passphrase: ")
         return Secret(passphrase=phrase)
     return None
 
@@ -91,9 +105,6 @@ def cmd_protect(args) -> int:
     if identity is not None:
         identity = int(identity) if identity.isdigit() else np.load(identity)
     secret = _secret(args)
-    if secret is None:
-        print("keyless: anyone with an IMN bundle can recover these faces (use --key-file to "
-              "restrict recovery to key holders; make a key with imn keygen)", file=sys.stderr)
 
     def work(source: Path, target: Path, bundle) -> str:
         result = protect(source, bundle, identity=identity, secret=secret)
@@ -103,7 +114,11 @@ def cmd_protect(args) -> int:
         return (f"{len(result.faces)} face(s) masked, {tiles} tile(s) hidden"
                 + (" with the key" if secret else " (keyless)")
                 + (f" ({'; '.join(notes)})" if notes else ""))
-    return _run(args, work, ".imn.png", "protected")
+    code, done = _run(args, work, ".imn.png", "protected")
+    if secret is None and done:
+        print("keyless: anyone with an IMN bundle can recover these faces (use --key-file to "
+              "restrict recovery to key holders; make a key with imn keygen)", file=sys.stderr)
+    return code
 
 
 def cmd_recover(args) -> int:
@@ -116,23 +131,30 @@ def cmd_recover(args) -> int:
         result.save(target, overwrite=args.overwrite)
         return (f"{len(result.record['regions'])} region(s) recovered"
                 + (f" ({'; '.join(result.notes)})" if result.notes else ""))
-    return _run(args, work, ".recovered.png", "recovered")
+    return _run(args, work, ".recovered.png", "recovered")[0]
+
+
+def _runtime_args(p: argparse.ArgumentParser) -> None:
+    """Which bundle and artifacts run the photos, and on how many threads."""
+    p.add_argument("--bundle", default=DEFAULT_BUNDLE,
+                   help="bundle folder from imn-export with an ONNX target (default dist)")
+    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"),
+                   help="which of the bundle's artifacts run the graphs (default onnx)")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"),
+                   help="artifact precision (default fp32)")
+    p.add_argument("--threads", type=int, default=2, help="runtime threads (default 2)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output file (or folder, for a folder input)")
-    p.add_argument("--bundle", default=DEFAULT_BUNDLE,
-                   help="bundle folder from imn-export with an ONNX target (default dist)")
-    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"))
-    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"))
-    p.add_argument("--threads", type=int, default=2)
+    _runtime_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--key-file", default=None,
                    help="keyed mode: the 256-bit key from imn keygen (only its holder can recover)")
     p.add_argument("--passphrase", action="store_true",
                    help="keyed mode with a passphrase, read from $IMN_PASSPHRASE or the terminal "
                         "(stretched with scrypt, salted per photo)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def cmd_keygen(args) -> int:
@@ -170,7 +192,7 @@ def add_photo_commands(sub) -> None:
                        description="Write a new random 256-bit key (Python's secrets module) to OUT, "
                        "mode 0600. Never replaces an existing key file without --overwrite.")
     p.add_argument("out", help="key file to write, e.g. ~/.imn/key")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing key file (photos protected with the old key could not be recovered)")
     p.set_defaults(func=cmd_keygen)
 
 
@@ -220,29 +242,26 @@ def add_photo_eval_commands(sub) -> None:
                        description="Paste real aligned faces at native resolution into larger "
                        "scenes, protect, save as PNG, recover; report PSNR/SSIM inside the hidden "
                        "regions and check that every pixel outside them is bit-exact.")
-    p.add_argument("--images", default="../shared/data/faces-real-eval")
-    p.add_argument("--limit", type=int, default=None)
-    p.add_argument("--faces-per-photo", type=int, default=1)
-    p.add_argument("--width", type=int, default=1024)
-    p.add_argument("--height", type=int, default=768)
-    p.add_argument("--json", default=None)
-    p.add_argument("--figure", default=None, help="rows of photo, protected, recovered")
-    p.add_argument("--bundle", default=DEFAULT_BUNDLE)
-    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"))
-    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--images", default="../shared/data/faces-real-eval",
+                   help="folder of aligned face images to paste (default %(default)s)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N images (default all)")
+    p.add_argument("--faces-per-photo", type=int, default=1,
+                   help="faces pasted into each photo (default %(default)s)")
+    p.add_argument("--width", type=int, default=1024, help="photo width in pixels (default %(default)s)")
+    p.add_argument("--height", type=int, default=768, help="photo height in pixels (default %(default)s)")
+    p.add_argument("--json", default=None, help="write per-photo and mean results to this JSON file")
+    p.add_argument("--figure", default=None, help="write a PNG grid: rows of photo, protected, recovered")
+    _runtime_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval_photos)
 
     p = sub.add_parser("bench-photo", help="protect/recover time per stage and peak memory on 12 MP photos",
                        description="A 4000x3000 photo with one and with five 640-px faces (made from "
                        "--images), each case in a fresh process: median seconds per stage over "
                        "--repeats runs and peak resident memory.")
-    p.add_argument("--images", default="../shared/data/faces-real-eval")
-    p.add_argument("--bundle", default=DEFAULT_BUNDLE)
-    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"))
-    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--json", default=None)
+    p.add_argument("--images", default="../shared/data/faces-real-eval",
+                   help="folder of face images the bench photos are made from (default %(default)s)")
+    _runtime_args(p)
+    p.add_argument("--repeats", type=int, default=3, help="runs per case, median taken (default %(default)s)")
+    p.add_argument("--json", default=None, help="write the timings to this JSON file")
     p.set_defaults(func=cmd_bench_photo)

@@ -62,3 +62,76 @@ def test_keygen_then_keyed_protect_and_recover(bundle_dir, astronaut, tmp_path, 
     assert not (tmp_path / "a.recovered.png").exists()
     assert main(["recover", str(masked), "--bundle", str(bundle_dir), "--key-file", str(key)]) == 0
     assert (tmp_path / "a.recovered.png").exists()
+
+
+def test_an_existing_output_is_refused_before_any_work(bundle_dir, astronaut, tmp_path, capsys,
+                                                        monkeypatch):
+    import imn_sdk
+
+    source = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(source)
+    (tmp_path / "a.imn.png").write_bytes(b"keep me")
+    ran = []
+    monkeypatch.setattr(imn_sdk, "protect", lambda *a, **k: ran.append(1))
+    assert main(["protect", str(source), "--bundle", str(bundle_dir)]) == 1
+    err = capsys.readouterr().err
+    assert not ran and (tmp_path / "a.imn.png").read_bytes() == b"keep me"
+    assert "pass --overwrite to replace it" in err and "overwrite=True" not in err
+    # Refused before protecting: the keyless notice concerns photos that were protected.
+    assert "keyless" not in err
+
+
+def test_messages_name_the_file_once_in_cli_words(bundle_dir, tmp_path, capsys):
+    text = tmp_path / "text.png"
+    text.write_text("not an image")
+    assert main(["protect", str(text), "--bundle", str(bundle_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("text.png") == 1 and "not an image" in err, err
+
+
+def test_passphrase_without_a_terminal_says_how(bundle_dir, astronaut, tmp_path, capsys, monkeypatch):
+    import io
+
+    source = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(source)
+    monkeypatch.delenv("IMN_PASSPHRASE", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--passphrase"]) == 2
+    err = capsys.readouterr().err
+    assert "IMN_PASSPHRASE" in err and "Traceback" not in err
+    assert not (tmp_path / "a.imn.png").exists()
+
+
+def test_keygen_makes_a_private_folder(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["keygen", "~/.imn/key"]) == 0
+    folder = tmp_path / ".imn"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "key").stat().st_mode) == 0o600
+    assert os.listdir(folder) == ["key"]
+
+
+def test_a_key_file_for_a_keyless_photo_is_not_ignored_silently(bundle_dir, astronaut, tmp_path, capsys):
+    key = tmp_path / "key"
+    assert main(["keygen", str(key)]) == 0
+    source = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(source)
+    assert main(["protect", str(source), "--bundle", str(bundle_dir)]) == 0
+    assert "keyless" in capsys.readouterr().err
+    assert main(["recover", str(tmp_path / "a.imn.png"), "--bundle", str(bundle_dir),
+                 "--key-file", str(key)]) == 0
+    assert "this photo is keyless: the key was not needed" in capsys.readouterr().out
+
+
+def test_photo_commands_describe_every_option():
+    import argparse
+
+    from imn_export.cli.imn import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("eval-photos", "bench-photo", "protect", "recover", "keygen"):
+        bare = [a.dest for a in sub.choices[command]._actions if not a.help]
+        assert not bare, f"imn {command}: no description for {bare}"

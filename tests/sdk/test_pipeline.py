@@ -4,6 +4,7 @@ face regions, recovery inside, and every bad input with the message a user sees.
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from imn_export.metrics import image_metrics
-from imn_sdk import (BundleMismatch, ImageModified, ImageTooLarge, ImageTooSmall, InvalidImage,
-                     NoFaceFound, NotProtected, OutputExists, protect, recover)
+from imn_sdk import (AlreadyProtected, BundleMismatch, ImageModified, ImageTooLarge, ImageTooSmall,
+                     InvalidImage, NoFaceFound, NotProtected, OutputExists, Secret, generate_key,
+                     protect, recover)
 from imn_sdk import photo_io
 from imn_sdk.metadata import CHUNK_KEY, dump_record
 from tests.conftest import smooth_image
@@ -101,12 +103,78 @@ def test_rgba_keeps_alpha(bundle, astronaut, tmp_path):
     assert np.array_equal(back.alpha, alpha) and "alpha channel kept as is" in result.notes
 
 
-@pytest.mark.parametrize("mode", ["L", "P", "CMYK"])
-def test_grayscale_palette_cmyk_become_rgb(bundle, astronaut, mode):
+@pytest.mark.parametrize("mode", ["P", "CMYK"])
+def test_palette_cmyk_become_rgb(bundle, astronaut, mode):
     image = Image.fromarray(astronaut).convert(mode)
     fmt = "JPEG" if mode == "CMYK" else "PNG"
     result = protect(_png_bytes(image, format=fmt), bundle)
     assert result.rgb.shape == (512, 512, 3) and any("RGB" in n for n in result.notes)
+
+
+def test_grayscale_photo_gets_a_gray_mask_and_comes_back_gray(bundle, astronaut, tmp_path):
+    gray = np.asarray(Image.fromarray(astronaut).convert("L"))
+    result = protect(_png_bytes(Image.fromarray(gray), format="PNG"), bundle)
+    assert result.record["mode"] == "L" and any("grayscale" in n for n in result.notes)
+    (r,) = result.record["regions"]
+    region = result.rgb[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]].astype(int)
+    # The masked region is the gray Mask carrying the hidden face: its colour is only the hiding
+    # network's residue (a coloured Mask measured 20+ levels here).
+    chroma = np.abs(region - region.mean(axis=2, keepdims=True)).mean()
+    assert chroma < 3.0, chroma
+    path = result.save(tmp_path / "gray.imn.png")
+    recovered = recover(path, bundle)
+    assert recovered.mode == "L"
+    saved = Image.open(recovered.save(tmp_path / "gray.recovered.png"))
+    assert saved.mode == "L"
+    back = np.asarray(saved)
+    outside = _outside(gray.shape, result.record["regions"])
+    assert np.array_equal(back[outside], gray[outside])
+    box = (slice(r["y"], r["y"] + r["height"]), slice(r["x"], r["x"] + r["width"]))
+    assert image_metrics(gray[box][..., None].repeat(3, 2), back[box][..., None].repeat(3, 2))["psnr"] >= RECOVERED_PSNR_FLOOR
+
+
+def test_grayscale_with_alpha_comes_back_gray_with_its_alpha(bundle, astronaut, tmp_path):
+    image = Image.fromarray(astronaut).convert("LA")
+    alpha = np.tile(np.linspace(40, 255, 512).astype(np.uint8), (512, 1))
+    image.putalpha(Image.fromarray(alpha))
+    path = protect(_png_bytes(image, format="PNG"), bundle).save(tmp_path / "la.imn.png")
+    saved = Image.open(recover(path, bundle).save(tmp_path / "la.recovered.png"))
+    assert saved.mode == "LA" and np.array_equal(np.asarray(saved.getchannel("A")), alpha)
+
+
+def test_protecting_a_protected_photo_is_refused_and_loses_nothing(bundle, protected):
+    result, path = protected
+    before = path.read_bytes()
+    with pytest.raises(AlreadyProtected, match="already protected"):
+        protect(path, bundle)
+    with pytest.raises(AlreadyProtected):
+        protect(photo_io.read_photo(path), bundle)
+    assert path.read_bytes() == before
+    assert recover(path, bundle).record == result.record
+
+
+CORPUS = Path(__file__).parent / "image_corpus"
+CORPUS_ERRORS = {"rgb16.png": (InvalidImage, "16-bit"), "rgba16.png": (InvalidImage, "16-bit"),
+                 "gray16.png": (InvalidImage, "16-bit"), "already-protected.png": (AlreadyProtected, "already")}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_ERRORS))
+def test_image_corpus(bundle, name):
+    """Every photo of tests/sdk/image_corpus is refused with its own error (its README says why)."""
+    error, words = CORPUS_ERRORS[name]
+    with pytest.raises(error, match=words):
+        protect(CORPUS / name, bundle)
+
+
+def test_corpus_lists_every_file():
+    assert {p.name for p in CORPUS.glob("*.png")} == set(CORPUS_ERRORS)
+
+
+def test_a_key_given_for_a_keyless_photo_is_noted(bundle, protected):
+    _, path = protected
+    recovered = recover(path, bundle, secret=Secret(key=generate_key()))
+    assert any("keyless" in n for n in recovered.notes)
+    assert not any("keyless" in n for n in recover(path, bundle).notes)
 
 
 def test_exif_rotated_photo_is_protected_upright(bundle, astronaut):
@@ -173,7 +241,7 @@ def test_jpeg_reencoded_resized_edited_stripped(bundle, protected, tmp_path):
     r = result.record["regions"][0]
     edited[r["y"] + 5, r["x"] + 5] ^= 1
     edited_png = _png_bytes(Image.fromarray(edited), format="PNG", pnginfo=info)
-    with pytest.raises(ImageModified, match="--force"):
+    with pytest.raises(ImageModified, match="pass force=True to try anyway"):
         recover(edited_png, bundle)
     assert recover(edited_png, bundle, force=True).rgb.shape == (512, 512, 3)
     with pytest.raises(NotProtected, match="stripped"):
@@ -206,7 +274,7 @@ def test_another_target_or_precision_of_the_same_checkpoint_reveals_with_a_note(
 def test_never_overwrites_and_never_writes_jpeg(protected, tmp_path):
     result, path = protected
     before = path.read_bytes()
-    with pytest.raises(OutputExists, match="--overwrite"):
+    with pytest.raises(OutputExists, match="pass overwrite=True to replace it"):
         result.save(path)
     assert path.read_bytes() == before
     with pytest.raises(InvalidImage, match="PNG only"):

@@ -4,11 +4,11 @@ ONNX Runtime (or LiteRT) and no PyTorch. ``protect(image, bundle) -> ProtectedIm
 
 from imn_sdk.bundle import Bundle
 from imn_sdk.keys import KeyRequired, Secret, WrongKey, generate_key, read_key_file, write_key_file
-from imn_sdk.errors import (BundleMismatch, IMNError, ImageModified, ImageTooLarge, ImageTooSmall,
-                            InvalidImage, NoFaceFound, NotProtected, OutputExists)
+from imn_sdk.errors import (AlreadyProtected, BundleMismatch, IMNError, ImageModified, ImageTooLarge,
+                            ImageTooSmall, InvalidImage, NoFaceFound, NotProtected, OutputExists)
 from imn_sdk.pipeline import ProtectedImage, RecoveredImage, protect, recover
 
 __all__ = ["Bundle", "protect", "recover", "ProtectedImage", "RecoveredImage", "IMNError",
-           "InvalidImage", "ImageTooSmall", "ImageTooLarge", "NoFaceFound", "NotProtected",
+           "InvalidImage", "ImageTooSmall", "ImageTooLarge", "NoFaceFound", "NotProtected", "AlreadyProtected",
            "ImageModified", "BundleMismatch", "OutputExists", "Secret", "KeyRequired", "WrongKey",
            "generate_key", "read_key_file", "write_key_file"]

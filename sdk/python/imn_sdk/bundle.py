@@ -5,8 +5,11 @@ PyTorch anywhere."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -44,11 +47,31 @@ def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int
     return run
 
 
+@contextlib.contextmanager
+def native_logs_hidden():
+    """Hide what native runtimes print straight to the process's stderr (LiteRT's "INFO: Created
+    TensorFlow Lite XNNPACK delegate"): a person should see only what concerns them. Python
+    errors still propagate; ``IMN_VERBOSE=1`` (``imn --verbose``) shows everything."""
+    if os.environ.get("IMN_VERBOSE") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _tflite_runner(path: Path, inputs: list[str], outputs: list[str], threads: int) -> Callable:
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(path), num_threads=threads)
-    signature = interpreter.get_signature_runner()
+    with native_logs_hidden():
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        signature = interpreter.get_signature_runner()
 
     def run(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
         result = signature(**dict(zip(inputs, arrays)))

@@ -104,11 +104,13 @@ def generate_key() -> bytes:
 
 
 def write_key_file(path: str | os.PathLike, key: bytes, overwrite: bool = False) -> Path:
-    """``imn-key-v1:<64 hex>`` in a new file readable by its owner only."""
-    path = Path(path)
+    """``imn-key-v1:<64 hex>`` in a new file readable by its owner only; missing folders are made
+    readable by their owner only (``~/.imn`` on a new machine)."""
+    path = Path(path).expanduser()
     if path.exists() and not overwrite:
-        raise IMNError(f"{path} exists; a key file is never replaced without --overwrite "
-                       "(photos protected with the old key would be lost)")
+        raise IMNError(f"{path} exists; a key file is never replaced (photos protected with the "
+                       "old key could not be recovered)", override="overwrite", purpose="replace it")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -101,6 +101,8 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     digest = record.get("digest")
     if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:
         raise InvalidMetadata("imn metadata: digest must be 'sha256:' + 64 hex digits")
+    if record.get("mode", "RGB") not in ("RGB", "L"):
+        raise InvalidMetadata("imn metadata: mode must be RGB or L")
     keyed = record.get("keyed", False)
     if not isinstance(keyed, bool):
         raise InvalidMetadata("imn metadata: keyed must be true or false")

@@ -23,11 +23,14 @@ PNG_COMPRESS_LEVEL = 1
 # measured at 100 MP, README); hiding works per tile.
 MAX_PIXELS = 100_000_000
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F", "RGB;16", "RGBA;16"}
+GRAY_MODES = {"1", "L", "LA"}  # come back as grayscale ("L"), with a grayscale Mask
 
 
 @dataclass
 class Photo:
-    """An upright 8-bit photo: ``rgb (H, W, 3)`` uint8 and, when it had one, ``alpha (H, W)``."""
+    """An upright 8-bit photo: ``rgb (H, W, 3)`` uint8 and, when it had one, ``alpha (H, W)``.
+    ``mode``: ``"L"`` when the source was grayscale (its ``rgb`` has three equal channels), else
+    ``"RGB"``."""
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
@@ -35,6 +38,7 @@ class Photo:
     notes: list[str] = field(default_factory=list)   # conversions made on the way in
     text: dict[str, str] = field(default_factory=dict)  # PNG text chunks (IMN metadata)
     format: str = ""
+    mode: str = "RGB"
 
 
 def _open(source) -> Image.Image:
@@ -50,41 +54,59 @@ def _open(source) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(opener)
     except Image.DecompressionBombError as error:
-        raise ImageTooLarge(f"{source}: more than {MAX_PIXELS / 1e6:.0f} megapixels ({error})") from None
+        raise ImageTooLarge(f"more than {MAX_PIXELS / 1e6:.0f} megapixels ({error})") from None
     except UnidentifiedImageError:
-        raise InvalidImage(f"{source}: not an image IMN can read (PNG, JPEG, TIFF, WebP, ...)") from None
+        raise InvalidImage("not an image IMN can read (PNG, JPEG, TIFF, WebP, ...)") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageTooLarge(f"{source}: {width}x{height} is {width * height / 1e6:.0f} MP; IMN "
+        raise ImageTooLarge(f"{width}x{height} is {width * height / 1e6:.0f} MP; IMN "
                             f"protects photos up to {MAX_PIXELS / 1e6:.0f} MP")
     return image
+
+
+def _high_bit_depth(image: Image.Image) -> bool:
+    """More than 8 bits per sample. Pillow opens a 16-bit RGB(A) PNG or TIFF as an 8-bit "RGB"
+    image and drops the low byte when it decodes, so the mode alone cannot tell: the raw mode of
+    the undecoded tiles ("RGB;16B") can."""
+    if image.mode in HIGH_BIT_MODES:
+        return True
+    for tile in getattr(image, "tile", None) or ():
+        args = tile[3] if len(tile) > 3 else None
+        raw = args if isinstance(args, str) else (args[0] if isinstance(args, tuple) and args else "")
+        if isinstance(raw, str) and (";16" in raw or ";32" in raw):
+            return True
+    return False
 
 
 def read_photo(source) -> Photo:
     """Decode ``source`` (a path or encoded bytes) into an upright 8-bit RGB photo.
 
-    Grayscale, palette, CMYK and 1-bit images become RGB and RGBA keeps its alpha (the returned
-    ``notes`` say what happened); 16-bit and float images are refused, since IMN writes 8-bit
-    PNG and could not keep their pixels.
+    Palette and CMYK images become RGB, grayscale and 1-bit images three equal channels with
+    ``mode`` "L" (so they are masked in gray and come back gray), RGBA keeps its alpha (the
+    returned ``notes`` say what happened); 16-bit and float images, gray or colour, are refused,
+    since IMN writes 8-bit PNG and could not keep their pixels.
     """
     image = _open(source)
+    high_bit = _high_bit_depth(image)  # before load(): decoding replaces the tiles
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.load()
     except (OSError, SyntaxError, ValueError) as error:
-        raise InvalidImage(f"{source}: the file is damaged or truncated ({error})") from None
+        raise InvalidImage(f"the file is damaged or truncated ({error})") from None
     text = dict(getattr(image, "text", {}) or {})
     fmt = image.format or ""
     notes = []
-    if image.mode in HIGH_BIT_MODES:
-        raise InvalidImage(f"{source}: {image.mode} images (16-bit or float) are not supported: "
-                           "IMN writes 8-bit PNG; convert the photo to 8-bit first")
+    if high_bit:
+        raise InvalidImage(f"16-bit and float images ({image.mode}) are not supported: IMN "
+                           "writes 8-bit PNG and would lose their low bits; convert the photo to "
+                           "8-bit first")
     exif_orientation = image.getexif().get(0x0112, 1)
     if exif_orientation not in (1, None):
         image = ImageOps.exif_transpose(image)
         notes.append(f"rotated upright from EXIF orientation {exif_orientation}")
     alpha = None
+    mode = "L" if image.mode in GRAY_MODES else "RGB"
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         notes.append("palette image converted to RGB")
@@ -93,10 +115,13 @@ def read_photo(source) -> Photo:
         image = image.convert("RGB")
         notes.append("alpha channel kept as is")
     elif image.mode != "RGB":
-        notes.append(f"{image.mode} image converted to RGB")
+        if mode != "L":
+            notes.append(f"{image.mode} image converted to RGB")
         image = image.convert("RGB")
+    if mode == "L":
+        notes.append("grayscale photo: its Mask is gray and it is recovered as grayscale")
     return Photo(_to_array(image), alpha, str(source) if not isinstance(source, bytes) else "",
-                 notes, text, fmt)
+                 notes, text, fmt, mode)
 
 
 def _to_array(image: Image.Image, rows: int = 256) -> np.ndarray:
@@ -109,20 +134,35 @@ def _to_array(image: Image.Image, rows: int = 256) -> np.ndarray:
     return out
 
 
-def write_png(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None,
-              text: dict[str, str], overwrite: bool = False) -> Path:
-    """Write an 8-bit PNG with ``text`` as compressed iTXt chunks, atomically (temp file in the
-    same folder, then rename); never over an existing file unless ``overwrite``."""
+def check_writable(path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """``path`` as a masked or recovered photo's name: a ``.png`` that does not exist yet (unless
+    ``overwrite``). Called before any work, and again when writing."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise InvalidImage(f"{path}: masked photos are written as PNG only (JPEG would destroy "
                            "the hidden face); use a .png name")
     if path.exists() and not overwrite:
-        raise OutputExists(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+        raise OutputExists(f"{path} exists", override="overwrite", purpose="replace it")
+    return path
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` uint8 -> ``(...)`` uint8 luma, exactly as Pillow's ``convert("L")`` (ITU-R 601-2
+    in 16-bit fixed point): three equal channels give back their value."""
+    weights = np.array([19595, 38470, 7471], np.uint32)
+    return ((rgb.astype(np.uint32) @ weights + 0x8000) >> 16).astype(np.uint8)
+
+
+def write_png(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None,
+              text: dict[str, str], overwrite: bool = False, mode: str = "RGB") -> Path:
+    """Write an 8-bit PNG with ``text`` as compressed iTXt chunks, atomically (temp file in the
+    same folder, then rename); never over an existing file unless ``overwrite``. ``mode`` "L"
+    writes grayscale (``to_gray``), for a recovered grayscale photo."""
+    path = check_writable(path, overwrite)
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value, zip=True)
-    image = Image.fromarray(rgb, "RGB")
+    image = Image.fromarray(to_gray(rgb), "L") if mode == "L" else Image.fromarray(rgb, "RGB")
     if alpha is not None:
         image.putalpha(Image.fromarray(alpha, "L"))
     path.parent.mkdir(parents=True, exist_ok=True)

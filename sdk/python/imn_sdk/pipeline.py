@@ -20,8 +20,8 @@ import numpy as np
 from imn_sdk import align, keys, metadata, tiles
 from imn_sdk.bundle import Bundle
 from imn_sdk.detect import Face, detect_faces
-from imn_sdk.errors import ImageModified, InvalidImage, NoFaceFound
-from imn_sdk.photo_io import Photo, read_photo, write_png
+from imn_sdk.errors import AlreadyProtected, ImageModified, InvalidImage, NoFaceFound
+from imn_sdk.photo_io import Photo, read_photo, to_gray, write_png
 
 MIN_FACE_PIXELS = 40      # narrower faces are left alone (and reported): too small to matter
 # Where no face was blended the Mask is the photo itself, so the masked pixel and the revealed
@@ -103,6 +103,12 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     """
     read_start = time.perf_counter()
     photo, owned = _as_photo(image)
+    if metadata.CHUNK_KEY in photo.text:
+        # Hiding it again would bury the first record under the second: recovering would return
+        # the first masked photo with no record, and its real faces would be lost for good.
+        raise AlreadyProtected("this photo is already protected by IMN; protecting it again would "
+                               "lose its hidden faces for good: protect the original photo, or "
+                               "recover this one first")
     rgb, size = photo.rgb, bundle.size
     h, w = rgb.shape[:2]
     tiles.snap((0, 0, 1, 1), w, h, size)  # ImageTooSmall before any work
@@ -135,6 +141,8 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         vector, preset = _identity(bundle, identity, i)
         crop = align.aligned_crop(rgb, to_crop, size)
         mask = bundle.mask_face(crop, vector)
+        if photo.mode == "L":  # a grayscale photo gets a grayscale Mask
+            mask = np.repeat(to_gray(mask)[..., None], 3, axis=2)
         centre = face.landmarks.mean(0)
         region = next(r for r in regions if r[0] <= centre[0] < r[2] and r[1] <= centre[1] < r[3])
         align.blend_into(blended[region], region[:2], mask, to_crop, limit=region)
@@ -172,6 +180,8 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
               "digest": metadata.pixel_digest(out, region_records)}
     if key_record:
         record["key"] = key_record
+    if photo.mode == "L":  # recover gives it back as grayscale (absent: RGB)
+        record["mode"] = "L"
     lap("hide")
     return ProtectedImage(out, photo.alpha, record, faces, skipped, notes, seconds)
 
@@ -219,9 +229,14 @@ class RecoveredImage:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, reveal, write
     notes: list[str] = field(default_factory=list)  # e.g. revealed on another target or precision
 
+    @property
+    def mode(self) -> str:
+        """The protected photo's own mode: "L" (grayscale, written as such by ``save``) or "RGB"."""
+        return self.record.get("mode", "RGB")
+
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         start = time.perf_counter()
-        out = write_png(path, self.rgb, self.alpha, {}, overwrite)
+        out = write_png(path, self.rgb, self.alpha, {}, overwrite, mode=self.mode)
         self.seconds["write"] = time.perf_counter() - start
         return out
 
@@ -251,9 +266,12 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
                             "it was resized or cropped, and the hidden faces cannot be recovered")
     if metadata.pixel_digest(rgb, record["regions"]) != record["digest"] and not force:
         raise ImageModified("the masked pixels changed after protection (re-encoded, filtered or "
-                            "edited), so the recovered faces would be damaged; force=True "
-                            "(--force) tries anyway")
+                            "edited), so the recovered faces would be damaged",
+                            override="force", purpose="try anyway")
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
+    if secret is not None and not record.get("keyed"):
+        notes.append("this photo is keyless: the key was not needed, and anyone with an IMN "
+                     "bundle can recover its faces")
     scrambles = keys.scrambled_part(record["key"]) if photo_key is not None else None
     # A photo decoded here is recovered in place; each region's masked pixels are kept aside for
     # the reveal and the mix.
