@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from imn_export.cli import quiet_dependencies
 from imn_export.device import DEVICE_CHOICES
 from imn_export.export.formats import FORMATS, PRECISIONS, supported_pairs
 
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graphs", default="all",
                    help="comma list of graphs to export (hide, reveal, masknet) or all (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true",
+                   help="also show the warnings and log lines of torch and the converters")
     return p
 
 
@@ -67,6 +70,7 @@ def _missing_modules(targets) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_dependencies(args.verbose)
     from imn_export.export.formats import plan
 
     try:

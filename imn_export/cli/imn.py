@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from imn_export.cli import quiet_dependencies
 from imn_export.device import DEVICE_CHOICES, resolve_device
 from imn_export.cli.keys import add_key_commands
 from imn_export.cli.photos import add_photo_commands, add_photo_eval_commands
@@ -565,6 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_photo_commands(sub)
     add_photo_eval_commands(sub)
     add_key_commands(sub)
+    for command in sub.choices.values():
+        command.add_argument("--verbose", action="store_true",
+                             help="also show the warnings and log lines of dependencies")
     return parser
 
 
@@ -573,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet_dependencies(args.verbose)
     try:
         return args.func(args)
     except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError, IMNError) as error:

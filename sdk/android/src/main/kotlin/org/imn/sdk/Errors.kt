@@ -16,6 +16,9 @@ class ImageTooLarge(message: String) : ImnException(message)
 /** Nothing to protect (or every face was too small). */
 class NoFaceFound(message: String) : ImnException(message)
 
+/** The photo already carries an IMN record: protecting it again would lose the first one. */
+class AlreadyProtected(message: String) : ImnException(message)
+
 /** No IMN metadata: never protected, or the metadata was stripped. */
 class NotProtected(message: String) : ImnException(message)
 

@@ -113,6 +113,8 @@ object Metadata {
         if (digest == null || !digest.startsWith("sha256:") || digest.length != 71) {
             fail("digest must be 'sha256:' + 64 hex digits")
         }
+        val mode = if (record.has("mode")) string(record, "mode") else "RGB"
+        if (mode !in setOf("RGB", "L")) fail("mode must be RGB or L")
         val keyedValue = record.get("keyed") ?: JsonPrimitive(false)
         if (keyedValue !is JsonPrimitive || !keyedValue.isBoolean) fail("keyed must be true or false")
         var key: KeyRecord? = null
@@ -129,13 +131,15 @@ object Metadata {
             if (scrambles !in Keys.SCRAMBLES) fail("key.scrambles must be cover or face")
             key = KeyRecord(kind!!, hex[0], hex[1], piece, scrambles!!)
         }
-        return Record(width, height, bundle, tile, regions, faces, digest, key, record)
+        return Record(width, height, bundle, tile, regions, faces, digest, key, record, mode!!)
     }
 }
 
 /** A keyed photo's `key` entry: never the key, only its salt and check value. */
 class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int, val scrambles: String = "cover")
 
-/** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object. */
+/** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object;
+ *  [mode] is the protected photo's own: "L" (grayscale) or "RGB" (absent from the record). */
 class Record(val width: Int, val height: Int, val bundle: JsonObject, val tile: Int, val regions: List<Box>,
-             val faces: List<Array<DoubleArray>>, val digest: String, val key: KeyRecord?, val json: JsonObject)
+             val faces: List<Array<DoubleArray>>, val digest: String, val key: KeyRecord?, val json: JsonObject,
+             val mode: String = "RGB")

@@ -13,8 +13,11 @@ class ProtectedImage(val rgb: RgbImage, val alpha: ByteArray?, val record: JsonO
 
 /** The original photo, with notes (revealed on another target or precision, say). */
 class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Record, val notes: List<String>) {
+    /** The protected photo's own mode: "L" (grayscale, written as such by [save]) or "RGB". */
+    val mode: String get() = record.mode
+
     fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
-        PhotoIo.writePng(file, rgb, alpha, emptyMap(), codec, overwrite)
+        PhotoIo.writePng(file, rgb, alpha, emptyMap(), codec, overwrite, mode)
 }
 
 /**
@@ -50,10 +53,18 @@ object Pipeline {
     /**
      * Put a Mask on every face of `photo` and hide the original faces in it. `identity`: a preset
      * index, or null (face i gets preset i mod K); `secret`: only its holder can recover the faces
-     * (null = keyless). Throws [NoFaceFound] when there is nothing to protect.
+     * (null = keyless). Throws [AlreadyProtected] for a photo that carries an `imn` record and
+     * [NoFaceFound] when there is nothing to protect. A grayscale photo (`mode` "L") gets a gray
+     * Mask and a record saying so.
      */
     fun protect(photo: Photo, bundle: Bundle, identity: Int? = null, secret: Keys.Secret? = null,
                 progress: (String) -> Unit = {}): ProtectedImage {
+        if (Metadata.CHUNK_KEY in photo.text) {
+            // Hiding it again would bury the first record under the second: recovering would return
+            // the first masked photo with no record, and its real faces would be lost for good.
+            throw AlreadyProtected("this photo is already protected by IMN; protecting it again would lose its hidden " +
+                                   "faces for good: protect the original photo, or recover this one first")
+        }
         val rgb = photo.rgb
         val size = bundle.size
         Tiles.snap(doubleArrayOf(0.0, 0.0, 1.0, 1.0), rgb.width, rgb.height, size)  // ImageTooSmall before any work
@@ -76,7 +87,11 @@ object Pipeline {
         for ((i, face) in faces.withIndex()) {
             progress("mask face ${i + 1}/${faces.size}")
             val preset = identity ?: i % bundle.identities.size
-            val mask = bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size), bundle.identities[preset])
+            var mask = bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size), bundle.identities[preset])
+            if (photo.mode == "L") {  // a grayscale photo gets a grayscale Mask
+                val gray = PhotoIo.toGray(mask)
+                mask = RgbImage(mask.width, mask.height, ByteArray(3 * gray.size) { gray[it / 3] })
+            }
             val cx = face.landmarks.map { it[0] }.sum() / 5.0
             val cy = face.landmarks.map { it[1] }.sum() / 5.0
             val region = regions.first { it.contains(cx, cy) }
@@ -131,6 +146,7 @@ object Pipeline {
                     addProperty("then", "hkdf-sha256")
                 }) else addProperty("kdf", "hkdf-sha256")
             })
+            if (photo.mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
         }
         return ProtectedImage(out, photo.alpha, record, faces, skipped, notes)
     }
@@ -165,7 +181,7 @@ object Pipeline {
             throw ImageModified("this is a ${photo.format} file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
         }
         val record = Metadata.parseRecord(photo.text)
-        val notes = bundle.checkCanReveal(record.bundle)
+        val notes = bundle.checkCanReveal(record.bundle).toMutableList()
         val rgb = photo.rgb
         if (rgb.width != record.width || rgb.height != record.height) {
             throw ImageModified("the photo is ${rgb.width}x${rgb.height} but was protected at ${record.width}x${record.height}: " +
@@ -176,6 +192,9 @@ object Pipeline {
                                 "faces would be damaged; force = true tries anyway")
         }
         val photoKey = record.key?.let { Keys.openKeyRecord(it, secret) }
+        if (secret != null && record.key == null) {
+            notes.add("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
+        }
         val size = bundle.size
         val out = rgb.copy()
         val toCrops = record.faces.map { Align.cropTransform(it, size) }

@@ -3,6 +3,7 @@ package org.imn.sdk
 import java.io.ByteArrayOutputStream
 import java.nio.ByteBuffer
 import java.util.zip.CRC32
+import java.util.zip.Deflater
 import java.util.zip.DeflaterOutputStream
 import java.util.zip.InflaterInputStream
 
@@ -10,6 +11,8 @@ import java.util.zip.InflaterInputStream
  * PNG text chunks, read and written at the byte level: platform encoders (Android's
  * `Bitmap.compress`, iOS' ImageIO) cannot write an iTXt chunk, so the SDK inserts the `imn`
  * chunk into the encoder's bytes (PNG spec §11.3.4; what the Python SDK writes through Pillow).
+ * Also the IHDR header (bit depth and colour type, which platform decoders hide) and grayscale
+ * PNGs, which platform encoders cannot write either.
  */
 object Png {
     private val SIGNATURE = byteArrayOf(0x89.toByte(), 'P'.toByte(), 'N'.toByte(), 'G'.toByte(), 13, 10, 26, 10)
@@ -18,6 +21,50 @@ object Png {
     fun isPng(bytes: ByteArray): Boolean = bytes.size >= 8 && bytes.copyOf(8).contentEquals(SIGNATURE)
 
     private class Chunk(val type: String, val start: Int, val data: ByteArray)
+
+    /** A PNG's IHDR: size, bits per sample, colour type (0 gray, 2 RGB, 3 palette, 4 gray + alpha,
+     *  6 RGBA). */
+    class Header(val width: Int, val height: Int, val bitDepth: Int, val colourType: Int) {
+        val gray: Boolean get() = colourType == 0 || colourType == 4
+    }
+
+    /** The IHDR chunk, which the PNG spec puts first. */
+    fun header(bytes: ByteArray): Header {
+        if (!isPng(bytes)) throw InvalidImage("not a PNG file")
+        if (bytes.size < 8 + 8 + 13 || String(bytes, 12, 4, Charsets.ISO_8859_1) != "IHDR" || ByteBuffer.wrap(bytes).getInt(8) != 13) {
+            throw InvalidImage("the file is damaged or truncated (no PNG header)")
+        }
+        val b = ByteBuffer.wrap(bytes)
+        return Header(b.getInt(16), b.getInt(20), bytes[24].toInt() and 0xFF, bytes[25].toInt() and 0xFF)
+    }
+
+    private fun chunk(type: String, data: ByteArray): ByteArray {
+        val chunk = ByteBuffer.allocate(12 + data.size)
+        chunk.putInt(data.size).put(type.toByteArray(Charsets.ISO_8859_1)).put(data)
+        chunk.putInt(CRC32().apply { update(chunk.array(), 4, 4 + data.size) }.value.toInt())
+        return chunk.array()
+    }
+
+    /** An 8-bit grayscale PNG (gray + alpha with `alpha`) of `width`×`height` `luma` bytes, no
+     *  filter, deflate level 1 (the Python SDK's PNG_COMPRESS_LEVEL). */
+    fun encodeGray(luma: ByteArray, alpha: ByteArray?, width: Int, height: Int): ByteArray {
+        require(luma.size == width * height && (alpha == null || alpha.size == luma.size)) { "expected $width x $height samples" }
+        val channels = if (alpha != null) 2 else 1
+        val ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
+            .put(8.toByte()).put((if (alpha != null) 4 else 0).toByte()).put(0.toByte()).put(0.toByte()).put(0.toByte())
+        val idat = ByteArrayOutputStream()
+        DeflaterOutputStream(idat, Deflater(1), 1 shl 16).use { out ->
+            val row = ByteArray(1 + width * channels)  // filter type 0, then the samples
+            for (y in 0 until height) {
+                for (x in 0 until width) {
+                    row[1 + x * channels] = luma[y * width + x]
+                    if (alpha != null) row[2 + x * 2] = alpha[y * width + x]
+                }
+                out.write(row)
+            }
+        }
+        return SIGNATURE + chunk("IHDR", ihdr.array()) + chunk("IDAT", idat.toByteArray()) + chunk("IEND", ByteArray(0))
+    }
 
     private fun chunks(bytes: ByteArray): List<Chunk> {
         if (!isPng(bytes)) throw InvalidImage("not a PNG file")
@@ -89,10 +136,6 @@ object Png {
         body.write(keyword.toByteArray(Charsets.ISO_8859_1))
         body.write(byteArrayOf(0, 1, 0, 0, 0))  // end of keyword, compressed, zlib, no language, no translation
         DeflaterOutputStream(body).use { it.write(text.toByteArray(Charsets.UTF_8)) }
-        val data = body.toByteArray()
-        val chunk = ByteBuffer.allocate(12 + data.size)
-        chunk.putInt(data.size).put("iTXt".toByteArray(Charsets.ISO_8859_1)).put(data)
-        chunk.putInt(CRC32().apply { update(chunk.array(), 4, 4 + data.size) }.value.toInt())
-        return png.copyOfRange(0, idat.start) + chunk.array() + png.copyOfRange(idat.start, png.size)
+        return png.copyOfRange(0, idat.start) + chunk("iTXt", body.toByteArray()) + png.copyOfRange(idat.start, png.size)
     }
 }
