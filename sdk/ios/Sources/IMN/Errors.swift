@@ -5,6 +5,8 @@ public enum IMNError: Error, Equatable, CustomStringConvertible {
     case imageTooSmall(String)
     case imageTooLarge(String)
     case noFaceFound(String)
+    /// The photo already carries an IMN record: protecting it again would lose the first one.
+    case alreadyProtected(String)
     case notProtected(String)
     case invalidMetadata(String)
     case imageModified(String)
@@ -16,7 +18,7 @@ public enum IMNError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidImage(let m), .imageTooSmall(let m), .imageTooLarge(let m), .noFaceFound(let m),
-             .notProtected(let m), .invalidMetadata(let m), .imageModified(let m), .bundleMismatch(let m),
+             .alreadyProtected(let m), .notProtected(let m), .invalidMetadata(let m), .imageModified(let m), .bundleMismatch(let m),
              .outputExists(let m), .wrongKey(let m), .keyRequired(let m):
             return m
         }

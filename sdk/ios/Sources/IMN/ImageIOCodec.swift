@@ -5,7 +5,8 @@ import UniformTypeIdentifiers
 
 /// ImageIO as the SDK's PhotoCodec: 8-bit RGB(A) read straight from the decoded bitmap (no
 /// colour conversion, alpha unpremultiplied as stored), upright per EXIF; PNG written from the
-/// exact bytes. 16-bit and float images are refused.
+/// exact bytes. 16-bit and float images are refused. Grayscale images come as three equal
+/// channels with `mode` "L" (Pillow's "L" → "RGB").
 public struct ImageIOCodec: PhotoCodec {
     public init() {}
 
@@ -15,7 +16,8 @@ public struct ImageIOCodec: PhotoCodec {
             throw IMNError.invalidImage("not an image IMN can read (PNG, JPEG, HEIF, …), or the file is damaged")
         }
         if image.bitsPerComponent > 8 {
-            throw IMNError.invalidImage("16-bit or float images are not supported: IMN writes 8-bit PNG; convert the photo to 8-bit first")
+            throw IMNError.invalidImage("16-bit and float images are not supported: IMN writes 8-bit PNG and would lose their low bits; " +
+                                        "convert the photo to 8-bit first")
         }
         let w = image.width, h = image.height
         var notes: [String] = []
@@ -25,7 +27,19 @@ public struct ImageIOCodec: PhotoCodec {
         let alphaInfo = image.alphaInfo
         let hasAlpha = ![.none, .noneSkipFirst, .noneSkipLast].contains(alphaInfo)
         var rgba = [UInt8](repeating: 0, count: w * h * 4)
-        if hasAlpha, image.bitsPerPixel == 32, alphaInfo == .last,
+        let gray = image.colorSpace?.model == .monochrome
+        if gray, image.bitsPerComponent == 8, (!hasAlpha && image.bitsPerPixel == 8) || (alphaInfo == .last && image.bitsPerPixel == 16),
+           let data = image.dataProvider?.data as Data? {
+            // Gray samples as stored, in three equal channels: drawing would colour-convert them.
+            let row = image.bytesPerRow, step = image.bitsPerPixel / 8
+            for y in 0..<h {
+                for x in 0..<w {
+                    let g = data[y * row + x * step], i = (y * w + x) * 4
+                    rgba[i] = g; rgba[i + 1] = g; rgba[i + 2] = g
+                    rgba[i + 3] = hasAlpha ? data[y * row + x * step + 1] : 255
+                }
+            }
+        } else if hasAlpha, image.bitsPerPixel == 32, alphaInfo == .last,
            image.bitmapInfo.rawValue & CGBitmapInfo.byteOrderMask.rawValue == 0,
            let data = image.dataProvider?.data as Data? {
             let row = image.bytesPerRow
@@ -38,7 +52,6 @@ public struct ImageIOCodec: PhotoCodec {
                 throw IMNError.invalidImage("a colour model IMN cannot keep (\(image.colorSpace?.model.rawValue ?? -1))")
             }
             context.draw(image, in: CGRect(x: 0, y: 0, width: w, height: h))
-            if image.colorSpace?.model == .monochrome { notes.append("grayscale image converted to RGB") }
             if hasAlpha { notes.append("alpha premultiplied by the decoder: colours under transparent pixels are approximate") }
         }
         var rgb = RGBImage(width: w, height: h)
@@ -54,7 +67,7 @@ public struct ImageIOCodec: PhotoCodec {
         if orientation != 1 { notes.append("rotated upright from EXIF orientation \(orientation)") }
         let type = CGImageSourceGetType(source).map { $0 as String } ?? ""
         let format = type == UTType.png.identifier ? "PNG" : type == UTType.jpeg.identifier ? "JPEG" : type
-        return Photo(rgb: upright, alpha: uprightAlpha, notes: notes, format: format)
+        return Photo(rgb: upright, alpha: uprightAlpha, notes: notes, format: format, mode: gray ? "L" : "RGB")
     }
 
     public func encodePNG(_ rgb: RGBImage, alpha: [UInt8]?) throws -> [UInt8] {

@@ -18,6 +18,8 @@ public struct Record {
     public let digest: String
     public let key: KeyRecord?
     public let json: [String: Any]
+    /// The protected photo's own mode: "L" (grayscale) or "RGB" (absent from the record).
+    public let mode: String
 }
 
 /// The `imn` PNG chunk (photo.md §5): the reader accepts exactly the Python SDK's schema.
@@ -104,6 +106,9 @@ public enum Metadata {
         guard let digest = record["digest"] as? String, digest.hasPrefix("sha256:"), digest.count == 71 else {
             throw fail("digest must be 'sha256:' + 64 hex digits")
         }
+        guard let mode = record["mode"] == nil ? "RGB" : record["mode"] as? String, ["RGB", "L"].contains(mode) else {
+            throw fail("mode must be RGB or L")
+        }
         let keyedValue = record["keyed"] ?? NSNumber(value: false)
         guard let keyedNumber = keyedValue as? NSNumber, CFGetTypeID(keyedNumber) == CFBooleanGetTypeID() else {
             throw fail("keyed must be true or false")
@@ -126,6 +131,6 @@ public enum Metadata {
             key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece, scrambles: scrambled)
         }
         return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, faces: faces, digest: digest,
-                      key: key, json: record)
+                      key: key, json: record, mode: mode)
     }
 }

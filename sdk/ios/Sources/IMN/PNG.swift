@@ -3,7 +3,8 @@ import Foundation
 import zlib
 
 /// PNG text chunks at the byte level: ImageIO cannot write an iTXt chunk, so the SDK inserts
-/// the `imn` chunk into the encoder's bytes (PNG spec §11.3.4), as the Kotlin SDK does.
+/// the `imn` chunk into the encoder's bytes (PNG spec §11.3.4), as the Kotlin SDK does. Also the
+/// IHDR header (bit depth and colour type) and grayscale PNGs, as the Kotlin SDK does.
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 13, 10, 26, 10]
     static let maxTextBytes = 1 << 20
@@ -11,6 +12,52 @@ public enum PNG {
     public static func isPNG(_ bytes: [UInt8]) -> Bool { bytes.count >= 8 && Array(bytes[0..<8]) == signature }
 
     struct Chunk { let type: String; let start: Int; let data: [UInt8] }
+
+    /// A PNG's IHDR: size, bits per sample, colour type (0 gray, 2 RGB, 3 palette, 4 gray +
+    /// alpha, 6 RGBA).
+    public struct Header {
+        public let width: Int, height: Int, bitDepth: Int, colourType: Int
+        public var gray: Bool { colourType == 0 || colourType == 4 }
+    }
+
+    /// The IHDR chunk, which the PNG spec puts first.
+    public static func header(_ bytes: [UInt8]) throws -> Header {
+        guard isPNG(bytes) else { throw IMNError.invalidImage("not a PNG file") }
+        guard bytes.count >= 8 + 8 + 13, be32(bytes, 8) == 13, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
+            throw IMNError.invalidImage("the file is damaged or truncated (no PNG header)")
+        }
+        return Header(width: Int(be32(bytes, 16)), height: Int(be32(bytes, 20)), bitDepth: Int(bytes[24]), colourType: Int(bytes[25]))
+    }
+
+    static func be32Bytes(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+    }
+
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        var out = be32Bytes(UInt32(data.count)) + Array(type.utf8) + data
+        out += be32Bytes(crc(out[4...]))
+        return out
+    }
+
+    /// An 8-bit grayscale PNG (gray + alpha with `alpha`) of `width`×`height` `luma` bytes, no
+    /// filter, zlib-compressed.
+    public static func encodeGray(_ luma: [UInt8], alpha: [UInt8]?, width: Int, height: Int) throws -> [UInt8] {
+        guard luma.count == width * height, alpha == nil || alpha!.count == luma.count else {
+            throw IMNError.invalidImage("expected \(width)x\(height) samples")
+        }
+        let channels = alpha == nil ? 1 : 2
+        var raw = [UInt8](repeating: 0, count: height * (1 + width * channels))  // filter type 0, then the samples
+        for y in 0..<height {
+            let row = y * (1 + width * channels) + 1
+            for x in 0..<width {
+                raw[row + x * channels] = luma[y * width + x]
+                if let a = alpha { raw[row + x * 2 + 1] = a[y * width + x] }
+            }
+        }
+        let colourType: UInt8 = alpha == nil ? 0 : 4
+        let ihdr = be32Bytes(UInt32(width)) + be32Bytes(UInt32(height)) + [8, colourType, 0, 0, 0]
+        return signature + chunk("IHDR", ihdr) + chunk("IDAT", deflate(raw)) + chunk("IEND", [])
+    }
 
     static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { UInt32(zlib.crc32(0, $0.baseAddress, uInt($0.count))) }
@@ -49,7 +96,7 @@ public enum PNG {
     }
 
     static func deflate(_ data: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: data.count + 1024)
+        var out = [UInt8](repeating: 0, count: data.count + data.count / 64 + 1024)  // room for stored blocks
         let n = compression_encode_buffer(&out, out.count, data, data.count, nil, COMPRESSION_ZLIB)
         var a: UInt32 = 1, b: UInt32 = 0
         for byte in data { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
@@ -89,11 +136,6 @@ public enum PNG {
     public static func withText(_ png: [UInt8], keyword: String, text: String) throws -> [UInt8] {
         guard let idat = try chunks(png).first(where: { $0.type == "IDAT" }) else { throw IMNError.invalidImage("the PNG has no image data") }
         let data = Array(keyword.utf8) + [0, 1, 0, 0, 0] + deflate(Array(text.utf8))
-        let length = UInt32(data.count)
-        var chunk: [UInt8] = [UInt8(length >> 24), UInt8((length >> 16) & 0xFF), UInt8((length >> 8) & 0xFF), UInt8(length & 0xFF)]
-        chunk += Array("iTXt".utf8) + data
-        let c = crc(chunk[4...])
-        chunk += [UInt8(c >> 24), UInt8((c >> 16) & 0xFF), UInt8((c >> 8) & 0xFF), UInt8(c & 0xFF)]
-        return Array(png[0..<idat.start]) + chunk + Array(png[idat.start...])
+        return Array(png[0..<idat.start]) + chunk("iTXt", data) + Array(png[idat.start...])
     }
 }

@@ -25,9 +25,12 @@ public struct RecoveredImage {
     public let record: Record
     public let notes: [String]
 
+    /// The protected photo's own mode: "L" (grayscale, written as such by `save`) or "RGB".
+    public var mode: String { record.mode }
+
     @discardableResult
     public func save(_ url: URL, codec: PhotoCodec, overwrite: Bool = false) throws -> URL {
-        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [:], codec: codec, overwrite: overwrite)
+        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [:], codec: codec, overwrite: overwrite, mode: mode)
     }
 }
 
@@ -58,9 +61,17 @@ public enum Pipeline {
     }
 
     /// Put a Mask on every face and hide the originals. `identity`: a preset index or nil (face
-    /// i gets preset i mod K); `secret`: only its holder recovers (nil = keyless).
+    /// i gets preset i mod K); `secret`: only its holder recovers (nil = keyless). A photo that
+    /// carries an `imn` record is refused (`.alreadyProtected`); a grayscale photo (`mode` "L")
+    /// gets a gray Mask and a record saying so.
     public static func protect(_ photo: Photo, bundle: IMNBundle, identity: Int? = nil, secret: Keys.Secret? = nil,
                                progress: (String) -> Void = { _ in }) throws -> ProtectedImage {
+        if photo.text[Metadata.chunkKey] != nil {
+            // Hiding it again would bury the first record under the second: recovering would return
+            // the first masked photo with no record, and its real faces would be lost for good.
+            throw IMNError.alreadyProtected("this photo is already protected by IMN; protecting it again would lose its hidden " +
+                                            "faces for good: protect the original photo, or recover this one first")
+        }
         let rgb = photo.rgb, size = bundle.size
         _ = try Tiles.snap([0, 0, 1, 1], width: rgb.width, height: rgb.height, tile: size)  // too small: before any work
         if let i = identity, !bundle.identities.indices.contains(i) {
@@ -82,7 +93,11 @@ public enum Pipeline {
         for (i, face) in faces.enumerated() {
             progress("mask face \(i + 1)/\(faces.count)")
             let preset = identity ?? i % bundle.identities.count
-            let mask = try bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size: size), identity: bundle.identities[preset])
+            var mask = try bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size: size), identity: bundle.identities[preset])
+            if photo.mode == "L" {  // a grayscale photo gets a grayscale Mask
+                let gray = PhotoIO.toGray(mask)
+                mask = RGBImage(width: mask.width, height: mask.height, pixels: (0..<(3 * gray.count)).map { gray[$0 / 3] })
+            }
             let cx = Double(face.landmarks.map { $0[0] }.reduce(0, +)) / 5, cy = Double(face.landmarks.map { $0[1] }.reduce(0, +)) / 5
             let region = regions.first { $0.contains(cx, cy) }!
             Align.pasteBack(&blended, mask, transforms[i], limit: [region.x0, region.y0, region.x1, region.y1])
@@ -122,6 +137,7 @@ public enum Pipeline {
             record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece, "scrambles": key.scrambles,
                              "kdf": key.kind == "key" ? "hkdf-sha256" as Any : ["scrypt": ["n": 1 << 15, "r": 8, "p": 1], "then": "hkdf-sha256"]]
         }
+        if photo.mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
         return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: notes)
     }
 
@@ -132,7 +148,7 @@ public enum Pipeline {
             throw IMNError.imageModified("this is a \(photo.format) file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
         }
         let record = try Metadata.parseRecord(photo.text)
-        let notes = try bundle.checkCanReveal(record.bundle)
+        var notes = try bundle.checkCanReveal(record.bundle)
         let rgb = photo.rgb
         if rgb.width != record.width || rgb.height != record.height {
             throw IMNError.imageModified("the photo is \(rgb.width)x\(rgb.height) but was protected at \(record.width)x\(record.height): " +
@@ -143,6 +159,9 @@ public enum Pipeline {
                                          "recovered faces would be damaged; force: true tries anyway")
         }
         let photoKey = try record.key.map { try Keys.openKeyRecord($0, secret) }
+        if secret != nil && record.key == nil {
+            notes.append("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
+        }
         let size = bundle.size
         var out = rgb
         let toCrops = record.faces.map { Align.cropTransform($0, size: size) }

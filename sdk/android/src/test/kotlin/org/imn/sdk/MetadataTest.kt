@@ -1,10 +1,15 @@
 package org.imn.sdk
 
+import org.junit.Assert.assertArrayEquals
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Test
+import java.awt.image.BufferedImage
+import java.io.ByteArrayOutputStream
 import java.io.File
+import java.nio.file.Files
+import javax.imageio.ImageIO
 
 /** The metadata reader and the PNG chunk code: the places untrusted bytes enter. */
 class MetadataTest {
@@ -54,5 +59,69 @@ class MetadataTest {
         } catch (e: InvalidImage) {
             assertTrue(e.message!!.contains("checksum"))
         }
+    }
+
+    private val valid = "{\"format\": 1, \"size\": [256, 256], \"bundle\": {\"checkpoint_sha256\": \"ab\", \"target\": \"onnx\", " +
+        "\"precision\": \"fp32\", \"tile\": 64}, \"regions\": [{\"x\": 0, \"y\": 0, \"width\": 64, \"height\": 64}], " +
+        "\"faces\": [], \"keyed\": false, \"digest\": \"sha256:" + "0".repeat(64) + "\""
+
+    @Test fun recordModeIsRgbOrL() {
+        assertEquals("RGB", Metadata.parseRecord(mapOf("imn" to "$valid}")).mode)
+        assertEquals("RGB", Metadata.parseRecord(mapOf("imn" to "$valid, \"mode\": \"RGB\"}")).mode)
+        assertEquals("L", Metadata.parseRecord(mapOf("imn" to "$valid, \"mode\": \"L\"}")).mode)
+        for (bad in listOf("\"CMYK\"", "\"l\"", "\"LA\"", "1", "null", "true", "[\"L\"]")) {
+            try {
+                Metadata.parseRecord(mapOf("imn" to "$valid, \"mode\": $bad}")); fail("mode $bad accepted")
+            } catch (e: InvalidMetadata) {
+                assertEquals("imn metadata: mode must be RGB or L", e.message)
+            }
+        }
+    }
+
+    @Test fun sixteenBitPngsAreRefusedAndProtectedOnesCarryTheirRecord() {
+        val corpus = TestEnv.imageCorpus
+        TestEnv.needs("tests/sdk/image_corpus", corpus.isDirectory)
+        for (name in listOf("rgb16.png", "rgba16.png", "gray16.png")) {
+            try {
+                PhotoIo.read(File(corpus, name).readBytes(), ImageIoCodec); fail("$name was read")
+            } catch (e: InvalidImage) {
+                assertTrue("$name: ${e.message}", e.message!!.contains("16-bit"))
+            }
+        }
+        val protected = PhotoIo.read(File(corpus, "already-protected.png").readBytes(), ImageIoCodec)
+        assertEquals("RGB", Metadata.parseRecord(protected.text).mode)  // Pipeline.protect refuses it (PipelineTest)
+    }
+
+    @Test fun grayIsPillowsLuma() {
+        val rgb = RgbImage(7, 1, byteArrayOf(-1, 0, 0, 0, -1, 0, 0, 0, -1, 12, 200.toByte(), 99, -1, -1, -1, 1, 2, 3, 128.toByte(), 64, 250.toByte()))
+        assertArrayEquals(intArrayOf(76, 150, 29, 132, 255, 2, 104), PhotoIo.toGray(rgb).map { it.toInt() and 0xFF }.toIntArray())
+    }
+
+    @Test fun grayscalePhotosAreReadAsLAndWrittenGray() {
+        val w = 11
+        val h = 9
+        val luma = PhotoIo.toGray(TestEnv.patternImage(h, w, 2.0))
+        val alpha = ByteArray(w * h) { (it * 7).toByte() }
+        for (a in listOf(null, alpha)) {
+            val photo = PhotoIo.read(Png.encodeGray(luma, a, w, h), ImageIoCodec)
+            assertEquals("L", photo.mode)
+            assertTrue(photo.notes.any { it.contains("grayscale") })
+            for (i in 0 until w * h) for (c in 0 until 3) assertEquals(luma[i], photo.rgb.pixels[3 * i + c])
+            if (a != null) assertArrayEquals(a, photo.alpha)
+            val folder = Files.createTempDirectory("imn-gray").toFile()
+            val file = PhotoIo.writePng(File(folder, "gray.png"), photo.rgb, photo.alpha, emptyMap(), ImageIoCodec, mode = "L")
+            val written = ImageIO.read(file)
+            assertEquals(if (a == null) 1 else 2, written.raster.numBands)
+            assertTrue(Png.header(file.readBytes()).gray)
+            for (y in 0 until h) for (x in 0 until w) {
+                assertEquals(luma[y * w + x].toInt() and 0xFF, written.raster.getSample(x, y, 0))
+                if (a != null) assertEquals(a[y * w + x].toInt() and 0xFF, written.raster.getSample(x, y, 1))
+            }
+            folder.deleteRecursively()
+        }
+        assertEquals("RGB", PhotoIo.read(ImageIoCodec.encodePng(TestEnv.patternImage(h, w, 2.0), null), ImageIoCodec).mode)
+        fun jpeg(type: Int) = ByteArrayOutputStream().also { ImageIO.write(BufferedImage(16, 16, type), "jpeg", it) }.toByteArray()
+        assertEquals("L", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_BYTE_GRAY)))
+        assertEquals("RGB", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_3BYTE_BGR)))
     }
 }

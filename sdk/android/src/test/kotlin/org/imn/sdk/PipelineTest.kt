@@ -109,6 +109,44 @@ class PipelineTest {
         assertTrue(recovered.notes.isEmpty())
     }
 
+    @Test fun protectedPhotosAreRefusedAndAKeyForAKeylessPhotoIsNoted() {
+        val python = read("python.imn.png")
+        for (photo in listOf(python, ImageIoCodec.readFile(File(TestEnv.imageCorpus, "already-protected.png")))) {
+            try {
+                Pipeline.protect(photo, bundle()); fail("protected a protected photo")
+            } catch (e: AlreadyProtected) {
+                assertTrue(e.message!!.contains("already protected"))
+            }
+        }
+        val recovered = Pipeline.recover(python, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey()))
+        assertTrue(recovered.notes.toString(), recovered.notes.any { it.contains("keyless") })
+    }
+
+    @Test fun grayscalePhotoGetsAGrayMaskAndComesBackGray() {
+        val colour = read("astronaut.png").rgb
+        val luma = PhotoIo.toGray(colour)
+        val photo = PhotoIo.read(Png.encodeGray(luma, null, colour.width, colour.height), ImageIoCodec)
+        assertEquals("L", photo.mode)
+        val result = Pipeline.protect(photo, bundle())
+        assertEquals("L", result.record["mode"].asString)
+        val regions = Metadata.parseRecord(mapOf("imn" to result.record.toString())).regions
+        assertTrue(outsideEqual(result.rgb, photo.rgb, regions))
+        val out = File(cases, "kotlin.gray.imn.png")
+        out.delete()
+        result.save(out, ImageIoCodec)
+        val recovered = Pipeline.recover(ImageIoCodec.readFile(out), bundle())
+        assertEquals("L", recovered.mode)
+        val back = File(cases, "kotlin.gray.recovered.png")
+        back.delete()
+        recovered.save(back, ImageIoCodec)
+        val saved = javax.imageio.ImageIO.read(back)
+        assertEquals(1, saved.raster.numBands)
+        for (y in 0 until saved.height) for (x in 0 until saved.width) {
+            if (regions.any { it.contains(x.toDouble(), y.toDouble()) }) continue
+            assertEquals(luma[y * saved.width + x].toInt() and 0xFF, saved.raster.getSample(x, y, 0))
+        }
+    }
+
     @Test fun keyedPhotos() {
         val secret = Keys.Secret.ofKey(Keys.readKeyFile(File(cases, "key.txt")))
         val keyed = read("python.keyed.imn.png")

@@ -22,6 +22,8 @@ object TestEnv {
     /** Which of the bundle's artifacts the pipeline runs: "tflite" is what Android runs. */
     val target: String = System.getenv("IMN_TEST_TARGET") ?: "onnx"
     val corpus: File? = System.getenv("IMN_METADATA_CORPUS")?.let { File(it) }
+    /** Photos every SDK must refuse (tests/sdk/image_corpus, its README says why). */
+    val imageCorpus = File(System.getenv("IMN_IMAGE_CORPUS") ?: "../../tests/sdk/image_corpus")
 
     /** Set by tests/sdk/test_android_sdk.py: a missing bundle, case or corpus then fails the run
      *  instead of skipping the tests that need it (JUnit 4 reports skips as passes). */
@@ -114,7 +116,9 @@ object ImageIoCodec : PhotoCodec {
         val reader = ImageIO.getImageReaders(stream).asSequence().firstOrNull() ?: throw InvalidImage("not an image IMN can read")
         reader.input = stream
         val image = try { reader.read(0) } catch (e: Exception) { throw InvalidImage("the file is damaged or truncated (${e.message})") }
-        if (image.colorModel.componentSize.any { it > 8 }) throw InvalidImage("16-bit or float images are not supported: IMN writes 8-bit PNG")
+        if (image.colorModel.componentSize.any { it > 8 }) {
+            throw InvalidImage("16-bit and float images are not supported: IMN writes 8-bit PNG and would lose their low bits")
+        }
         val w = image.width
         val h = image.height
         val rgb = RgbImage(w, h)
@@ -124,9 +128,16 @@ object ImageIoCodec : PhotoCodec {
         val bands = raster.numBands
         val direct = image.type == BufferedImage.TYPE_3BYTE_BGR || image.type == BufferedImage.TYPE_4BYTE_ABGR ||
                      (image.type == BufferedImage.TYPE_CUSTOM && bands >= 3)
+        // Gray samples as they are, in three equal channels (Pillow's convert("RGB") of "L"):
+        // getRGB would map Java's linear gray space to sRGB.
+        val gray = image.colorModel.colorSpace.type == java.awt.color.ColorSpace.TYPE_GRAY && bands <= 2
         val px = IntArray(bands)
         for (y in 0 until h) for (x in 0 until w) {
-            if (direct) {
+            if (gray) {
+                raster.getPixel(x, y, px)
+                for (c in 0 until 3) rgb.pixels[(y * w + x) * 3 + c] = px[0].toByte()
+                if (alpha != null) alpha[y * w + x] = px[1].toByte()
+            } else if (direct) {
                 raster.getPixel(x, y, px)
                 for (c in 0 until 3) rgb.pixels[(y * w + x) * 3 + c] = px[c].toByte()
                 if (alpha != null) alpha[y * w + x] = px[3].toByte()
@@ -136,7 +147,8 @@ object ImageIoCodec : PhotoCodec {
                 if (alpha != null) alpha[y * w + x] = (argb ushr 24).toByte()
             }
         }
-        return Photo(rgb, alpha, format = reader.formatName.toUpperCase().let { if (it == "JPG") "JPEG" else it })
+        return Photo(rgb, alpha, format = reader.formatName.toUpperCase().let { if (it == "JPG") "JPEG" else it },
+                     mode = if (gray) "L" else "RGB")
     }
 
     override fun encodePng(rgb: RgbImage, alpha: ByteArray?): ByteArray {
