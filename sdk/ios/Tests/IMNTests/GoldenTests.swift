@@ -89,4 +89,38 @@ final class GoldenTests: XCTestCase {
         XCTAssertEqual(try PNG.textChunks(try PNG.withText(png, keyword: "imn", text: text))["imn"], text)
         XCTAssertThrowsError(try Metadata.parseRecord([:])) { XCTAssertEqual(String(describing: $0).contains("stripped"), true) }
     }
+
+    static let valid = "{\"format\": 1, \"size\": [256, 256], \"bundle\": {\"checkpoint_sha256\": \"ab\", \"target\": \"onnx\", " +
+        "\"precision\": \"fp32\", \"tile\": 64}, \"regions\": [{\"x\": 0, \"y\": 0, \"width\": 64, \"height\": 64}], " +
+        "\"faces\": [], \"keyed\": false, \"digest\": \"sha256:" + String(repeating: "0", count: 64) + "\""
+
+    func testRecordModeIsRGBOrL() throws {
+        XCTAssertEqual(try Metadata.parseRecord(["imn": Self.valid + "}"]).mode, "RGB")
+        XCTAssertEqual(try Metadata.parseRecord(["imn": Self.valid + ", \"mode\": \"L\"}"]).mode, "L")
+        for bad in ["\"CMYK\"", "\"l\"", "\"LA\"", "1", "null", "true"] {
+            XCTAssertThrowsError(try Metadata.parseRecord(["imn": Self.valid + ", \"mode\": \(bad)}"])) {
+                XCTAssertEqual($0 as? IMNError, .invalidMetadata("imn metadata: mode must be RGB or L"))
+            }
+        }
+    }
+
+    func testSixteenBitPNGsAreRefused() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../../tests/sdk/image_corpus").standardized
+        for name in ["rgb16.png", "rgba16.png", "gray16.png"] {
+            let bytes = [UInt8](try Data(contentsOf: corpus.appendingPathComponent(name)))
+            XCTAssertThrowsError(try PhotoIO.read(bytes, codec: ImageIOCodec())) {
+                XCTAssertTrue(String(describing: $0).contains("16-bit"), "\(name): \($0)")
+            }
+        }
+    }
+
+    func testGrayIsPillowsLumaAndGrayPNGsReadAsL() throws {
+        let rgb = RGBImage(width: 7, height: 1, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 12, 200, 99, 255, 255, 255, 1, 2, 3, 128, 64, 250])
+        XCTAssertEqual(PhotoIO.toGray(rgb), [76, 150, 29, 132, 255, 2, 104])  // Pillow's convert("L")
+        let luma = PhotoIO.toGray(TestEnv.patternImage(height: 9, width: 11, seed: 2))
+        let photo = try PhotoIO.read(try PNG.encodeGray(luma, alpha: nil, width: 11, height: 9), codec: ImageIOCodec())
+        XCTAssertEqual(photo.mode, "L")
+        XCTAssertEqual(photo.rgb.pixels, luma.flatMap { [$0, $0, $0] })
+    }
 }

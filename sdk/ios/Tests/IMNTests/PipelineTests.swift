@@ -61,4 +61,26 @@ final class PipelineTests: XCTestCase {
             guard case IMNError.noFaceFound = $0 else { return XCTFail("\($0)") }
         }
     }
+
+    func testProtectedPhotosAreRefused() throws {
+        XCTAssertThrowsError(try Pipeline.protect(read("python.imn.png"), bundle: bundle)) {
+            guard case IMNError.alreadyProtected(let m) = $0, m.contains("already protected") else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testGrayscalePhotoGetsAGrayMaskAndComesBackGray() throws {
+        let colour = try read("astronaut.png").rgb
+        let png = try PNG.encodeGray(PhotoIO.toGray(colour), alpha: nil, width: colour.width, height: colour.height)
+        let result = try Pipeline.protect(try PhotoIO.read(png, codec: codec), bundle: bundle)
+        XCTAssertEqual(result.record["mode"] as? String, "L")
+        let out = cases.appendingPathComponent("swift.gray.imn.png")
+        try? FileManager.default.removeItem(at: out)
+        try result.save(out, codec: codec)
+        let recovered = try Pipeline.recover(read("swift.gray.imn.png"), bundle: bundle)
+        XCTAssertEqual(recovered.mode, "L")
+        let back = cases.appendingPathComponent("swift.gray.recovered.png")
+        try? FileManager.default.removeItem(at: back)
+        try recovered.save(back, codec: codec)
+        XCTAssertTrue(try PNG.header([UInt8](try Data(contentsOf: back))).gray)
+    }
 }
