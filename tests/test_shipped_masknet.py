@@ -40,16 +40,19 @@ def judged(real_faces_dir):
     return measured
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_mask_keeps_the_landmarks(judged):
     assert judged["landmark_error"] <= MASKNET_FLOORS["landmark_error_max"], judged
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_mask_is_still_a_face(judged):
     assert judged["one_face_detected"] >= MASKNET_FLOORS["one_face_detected_min"], judged
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_mask_moves_away_from_the_protected_identity(judged):
     assert judged["distance_to_protected"] >= MASKNET_FLOORS["distance_to_protected_min"], judged

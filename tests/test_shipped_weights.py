@@ -27,6 +27,7 @@ def test_floors_cover_every_target_metric():
         assert {part: set(m) for part, m in floors.items()} == {part: set(m) for part, m in TARGETS.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_floors_on_validation_faces(shipped, faces_dir):
     net, meta = shipped
@@ -35,6 +36,7 @@ def test_floors_on_validation_faces(shipped, faces_dir):
                    SHIPPED_FLOORS["val"])
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_floors_on_real_faces(shipped, real_faces_dir):
     net, meta = shipped
@@ -43,6 +45,7 @@ def test_floors_on_real_faces(shipped, real_faces_dir):
                    SHIPPED_FLOORS["real"])
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_keyed_weights_open_only_with_the_right_key(real_faces_dir):
     """models/imn-inn-keyed.pt on 8 real faces: right key near the keyless figure, wrong key no

@@ -63,6 +63,7 @@ def test_train_then_eval_json(tiny_faces, tmp_path, capsys):
     assert "mean (n=3)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_verify_exits_zero_on_shipped_weights(shipped_weights, capsys):
     assert main(["verify", "--weights", str(shipped_weights), "--device", "cpu"]) == 0
     assert "ok:" in capsys.readouterr().out

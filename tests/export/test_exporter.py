@@ -11,6 +11,9 @@ pytest.importorskip("coremltools")
 pytest.importorskip("litert_torch")
 pytest.importorskip("onnxruntime")
 
+# The whole export of every target and precision: an end-to-end case.
+pytestmark = pytest.mark.slow
+
 from imn_export.export.bundle import read_manifest, sha256_path  # noqa: E402
 from imn_export.export.exporter import ExportOptions, export_bundle, format_report  # noqa: E402
 from imn_export.export.formats import FORMATS  # noqa: E402

@@ -39,6 +39,7 @@ def test_face_alpha_is_one_inside_zero_at_the_corners():
     assert alpha[35, 31] == 1 and alpha[0, 0] == 0 and alpha.min() == 0
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_template_matches_the_training_faces(bundle, faces_dir):
     from PIL import Image

@@ -26,10 +26,10 @@ NEEDED = ["gson.jar", "bcprov.jar", "junit4.jar", "hamcrest-core.jar", "kotlin-s
 # must recover as well as the Python-protected one.
 RECOVERED_PSNR_FLOOR = 36.0
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     shutil.which("kotlinc") is None or not all((JARS / j).is_file() for j in NEEDED),
     reason="the Kotlin SDK tests need kotlinc and the junit4, hamcrest, gson and bcprov jars "
-           "(Debian: apt-get install kotlin junit4 libgoogle-gson-java libbcprov-java; .ci/run installs them)")
+           "(Debian: apt-get install kotlin junit4 libgoogle-gson-java libbcprov-java; .ci/run installs them)")]
 
 
 @pytest.fixture(scope="module")
