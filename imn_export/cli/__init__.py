@@ -15,3 +15,10 @@ def quiet_dependencies(verbose: bool) -> None:
         return
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)
+
+
+def error_message(error: Exception) -> str:
+    """An error as a person at the command line should read it: options named as flags."""
+    from imn_sdk import IMNError
+
+    return error.cli_message() if isinstance(error, IMNError) else str(error)

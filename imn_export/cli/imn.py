@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from imn_export.cli import quiet_dependencies
+from imn_export.cli import error_message, quiet_dependencies
 from imn_export.device import DEVICE_CHOICES, resolve_device
 from imn_export.cli.keys import add_key_commands
 from imn_export.cli.photos import add_photo_commands, add_photo_eval_commands
@@ -581,8 +581,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (FileNotFoundError, FileExistsError, ValueError, TypeError, RuntimeError, IMNError) as error:
-        from imn_export.cli.photos import error_message
-
         print(f"imn {args.command}: error: {error_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

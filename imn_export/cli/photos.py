@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from imn_export.cli import error_message
+
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic"}
 DEFAULT_BUNDLE = "dist"
 
@@ -34,13 +36,6 @@ def _output(source: Path, out: str | None, is_batch: bool, suffix: str, default_
         folder = Path(out) if out else source.parent.parent / f"{source.parent.name}-{default_dir}"
         return folder / name
     return Path(out) if out else source.with_name(name)
-
-
-def error_message(error: Exception) -> str:
-    """An error as a person at the command line should read it: options named as flags."""
-    from imn_sdk import IMNError
-
-    return error.cli_message() if isinstance(error, IMNError) else str(error)
 
 
 def _run(args, work, suffix: str, default_dir: str) -> int:

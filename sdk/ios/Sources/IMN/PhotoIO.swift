@@ -48,7 +48,7 @@ public enum PhotoIO {
             throw IMNError.imageTooLarge("\(decoded.rgb.width)x\(decoded.rgb.height) is more than \(maxPixels / 1_000_000) MP")
         }
         let text = header != nil ? try PNG.textChunks(bytes) : [:]
-        let grayHeader = try sourceMode(bytes) == "L"
+        let grayHeader = try header.map { $0.gray } ?? (sourceMode(bytes) == "L")  // the header read once
         let mode = decoded.mode == "L" || grayHeader ? "L" : "RGB"
         let notes = mode == "L" ? decoded.notes + ["grayscale photo: its Mask is gray and it is recovered as grayscale"] : decoded.notes
         return Photo(rgb: decoded.rgb, alpha: decoded.alpha, notes: notes, text: text, format: decoded.format, mode: mode)

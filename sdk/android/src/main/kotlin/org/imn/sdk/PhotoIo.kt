@@ -48,7 +48,8 @@ object PhotoIo {
             throw ImageTooLarge("${decoded.rgb.width}x${decoded.rgb.height} is more than ${MAX_PIXELS / 1_000_000} MP")
         }
         val text = if (header != null) Png.textChunks(bytes) else emptyMap()
-        val mode = if (decoded.mode == "L" || sourceMode(bytes) == "L") "L" else "RGB"
+        val gray = decoded.mode == "L" || header?.gray ?: (sourceMode(bytes) == "L")  // the header read once
+        val mode = if (gray) "L" else "RGB"
         val notes = if (mode == "L") decoded.notes + "grayscale photo: its Mask is gray and it is recovered as grayscale"
                     else decoded.notes
         return Photo(decoded.rgb, decoded.alpha, notes, text, decoded.format, mode)
