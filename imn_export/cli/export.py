@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="identity presets copied into the bundle as identities.npy (default "
                         "models/identities.npy)")
     p.add_argument("--no-masknet", action="store_true", help="export hide and reveal only")
+    p.add_argument("--donors", default=None,
+                   help="folder with the donor bank of Masks v2, donors.json (default models/)")
     p.add_argument("--graphs", default="all",
                    help="comma list of graphs to export (hide, reveal, masknet) or all (default)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                                 weights=args.weights, out=args.out, device=args.device,
                                 overwrite=args.overwrite, check_images=args.check_images,
                                 masknet=args.masknet, presets=args.presets,
-                                no_masknet=args.no_masknet, graphs=args.graphs,
+                                no_masknet=args.no_masknet, donors=args.donors, graphs=args.graphs,
                                 checks=args.checks, threads=args.threads, progress=not args.no_progress)
         reports, manifest = export_bundle(options, log=lambda m: print(m, file=sys.stderr))
     except (ValueError, FileExistsError, FileNotFoundError) as error:

@@ -140,8 +140,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
     pairs = folder_pairs(select_images(args.images, args.split, args.limit))
     make_mask, mask_source = None, "image i+1 of the folder"
+    if args.masknet is not None and args.donors is not None:
+        raise ValueError("choose one Mask generator: --donors or --masknet")
     if args.masknet is not None:
         make_mask, mask_source = _masknet_masks(args, device)
+    if args.donors is not None:
+        make_mask, mask_source = _donor_masks(args.donors)
     results = evaluate_pairs(net, pairs, aux_kind=args.aux or aux["kind"], aux_std=aux["std"],
                              device=device, save_dir=args.save_masked, figure=args.figure,
                              figure_count=args.figure_count, progress=not args.no_progress,
@@ -155,6 +159,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.figure:
         print(f"wrote {args.figure}")
     return 0
+
+
+def _donor_masks(folder: str):
+    """``make_mask`` for evaluate_pairs: Masks v2, a donor of the bank drawn per face (seed 0)."""
+    from imn_export.donors.bank import read_bank
+    from imn_export.identity.privacy import donor_masks
+    from imn_export.train.checkpoint import MODELS_DIR
+
+    bank = Path(folder or MODELS_DIR)
+    draw = donor_masks(read_bank(bank))
+
+    def make(face, i):
+        mask, source = draw(face, i)
+        return mask, f"donor {source['donor']}"
+    return make, f"Masks v2: a donor of {bank / 'donors.json'} per face (seed 0)"
 
 
 def _masknet_masks(args: argparse.Namespace, device):
@@ -308,37 +327,58 @@ def cmd_make_presets(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval_privacy(args: argparse.Namespace) -> int:
-    import numpy as np
+def cmd_make_donors(args: argparse.Namespace) -> int:
+    from imn_export.donors.bank import BANK_INFO, BankSettings, make_donors
+    from imn_export.train.checkpoint import MODELS_DIR
 
+    out = Path(args.out or MODELS_DIR)
+    if (out / BANK_INFO).exists() and not args.overwrite:
+        raise FileExistsError(f"{out / BANK_INFO} exists; pass --overwrite to replace it")
+    settings = BankSettings(count=args.count, candidates=args.candidates,
+                            temperature=args.temperature, seed=args.seed)
+    image, info, dropped = make_donors(args.data, out, settings, args.components,
+                                       progress=not args.no_progress)
+    print(f"wrote {image} ({image.stat().st_size / 1e6:.2f} MB) and {info}; dropped {dropped}")
+    return 0
+
+
+def cmd_eval_privacy(args: argparse.Namespace) -> int:
     from imn_export.evaluation import select_images
-    from imn_export.identity.presets import load_presets, preset_info
-    from imn_export.identity.privacy import Replacement, evaluate_privacy, format_privacy
+    from imn_export.identity.privacy import (Replacement, donor_masks, evaluate_privacy,
+                                             format_privacy, masknet_masks)
     from imn_export.identity.teacher import DlibJudge
     from imn_export.io import read_rgb, write_json
-    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
+    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network
 
     device = resolve_device(args.device)
     judge = DlibJudge()
     hiding, meta = load_hiding_network(args.weights, device)
-    masknet = load_masknet(args.masknet, device)
-    presets_path = Path(args.presets) if args.presets else MODELS_DIR / "identities.npy"
-    vectors = load_presets(presets_path)
-    info = preset_info(presets_path).get("presets", [])
-    if len(info) != len(vectors):
-        raise ValueError(f"{presets_path}: identities.json must name the source face of each preset "
-                         "(dlib judges identity transfer against it)")
-    replacements = []
-    for vector, entry in zip(vectors, info):
-        source = read_rgb(Path(args.preset_faces) / entry["source_image"])
-        replacements.append(Replacement(vector, judge.read(source).descriptor, source))
+    replacements = None
+    if args.masks == "donors":
+        from imn_export.donors.bank import read_bank
+        folder = Path(args.donors or MODELS_DIR)
+        make = donor_masks(read_bank(folder), args.seed)
+        generator = f"donors ({folder.name}/donors.json, face i gets a donor drawn with seed {args.seed})"
+    else:
+        from imn_export.identity.presets import load_presets, preset_info
+        from imn_export.train.checkpoint import load_masknet
+        presets_path = Path(args.presets) if args.presets else MODELS_DIR / "identities.npy"
+        vectors = load_presets(presets_path)
+        info = preset_info(presets_path).get("presets", [])
+        if len(info) != len(vectors):
+            raise ValueError(f"{presets_path}: identities.json must name the source face of each preset "
+                             "(dlib judges identity transfer against it)")
+        replacements = [Replacement(v, judge.read(read_rgb(Path(args.preset_faces) / e["source_image"])).descriptor, None)
+                        for v, e in zip(vectors, info)]
+        make = masknet_masks(load_masknet(args.masknet, device), replacements, device)
+        generator = f"Mask-net ({args.masknet or 'shipped'}), preset i mod {len(vectors)}"
     aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
-    results = evaluate_privacy(masknet, hiding, select_images(args.images, "all", args.limit),
-                               replacements, judge, aux["kind"], aux["std"], device, args.figure,
+    results = evaluate_privacy(make, hiding, select_images(args.images, "all", args.limit), judge,
+                               generator, replacements, aux["kind"], aux["std"], device, args.figure,
                                args.figure_count, progress=not args.no_progress)
     print(format_privacy(results))
     if args.json:
-        write_json(args.json, {"images_dir": str(args.images), **results})
+        write_json(args.json, {"images_dir": str(args.images), "weights": meta.get("path"), **results})
         print(f"wrote {args.json}")
     if args.figure:
         print(f"wrote {args.figure}")
@@ -406,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take each Mask from Mask-net (the paper's full pipeline) instead of the next "
                         "image: protected face + preset identity i mod K (default weights "
                         "models/imn-masknet.pt)")
+    p.add_argument("--donors", nargs="?", const="", default=None, metavar="FOLDER",
+                   help="take each Mask from Masks v2 (the product's default): a donor of the bank "
+                        "drawn per face (default bank models/donors.json)")
     p.add_argument("--presets", default=None, help="identity presets (default models/identities.npy)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -545,21 +588,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=cmd_make_presets)
 
-    p = sub.add_parser("eval-privacy", help="Mask-net + hiding on real faces, judged by dlib",
-                       description="For each face: Mask from a preset identity (face i gets preset "
-                       "i mod K), hide, save as 8-bit PNG, reveal. dlib's recognizer, detector and "
-                       "landmarks report re-identification among all the faces, identity transfer, "
-                       "landmark error and detection. Needs the identity extra.")
+    p = sub.add_parser("make-donors", help="the donor bank of Masks v2 from synthetic faces",
+                       description="Fit a PCA appearance model on the training split of --data, "
+                       "sample faces of nobody from it and keep --count of them that dlib finds as "
+                       "one face, far from every training face and from each other. Writes "
+                       "donors-256.png (RGBA: the faces and their outlines) and donors.json. "
+                       "Needs the identity extra.")
+    p.add_argument("--data", default="../shared/data/faces", help="aligned synthetic faces with dlib.npz")
+    p.add_argument("--out", default=None, help="folder (default models/)")
+    p.add_argument("--count", type=_positive_int, default=64)
+    p.add_argument("--candidates", type=_positive_int, default=600, help="faces sampled before the checks")
+    p.add_argument("--components", type=_positive_int, default=600, help="PCA components")
+    p.add_argument("--temperature", type=float, default=0.7, help="spread of the sampled coefficients")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_make_donors)
+
+    p = sub.add_parser("eval-privacy", help="Masks + hiding on real faces, judged by dlib",
+                       description="For each aligned face: Mask (--masks donors: a donor of the bank "
+                       "drawn with --seed; --masks masknet: preset i mod K), hide, save as 8-bit PNG, "
+                       "reveal. dlib's recognizer, detector and landmarks report the same-person rate "
+                       "first, then rank-1 re-identification among all the faces, detection, landmark "
+                       "shift and recovery, with Wilson 95%% intervals. Needs the identity extra.")
     _add_model_args(p)
     p.add_argument("--images", default="../shared/data/faces-real-eval", help="real faces (>= 100)")
+    p.add_argument("--masks", choices=("donors", "masknet"), default="donors", help="Mask generator")
+    p.add_argument("--donors", default=None, help="folder with donors.json (default models/)")
+    p.add_argument("--seed", type=int, default=0, help="draws each face's donor")
     p.add_argument("--masknet", default=None, help="default models/imn-masknet.pt")
     p.add_argument("--presets", default=None, help="default models/identities.npy")
     p.add_argument("--preset-faces", default="../shared/data/faces",
                    help="folder with the presets' source faces (dlib's view of each replacement)")
     p.add_argument("--limit", type=_positive_int, default=None)
     p.add_argument("--json", default=None)
-    p.add_argument("--figure", default=None, help="rows of protected, replacement, Mask, masked, recovered")
-    p.add_argument("--figure-count", type=_positive_int, default=6)
+    p.add_argument("--figure", default=None, help="rows of protected, Mask, shared (masked PNG), recovered")
+    p.add_argument("--figure-count", type=_positive_int, default=12)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_eval_privacy)
 

@@ -98,11 +98,16 @@ def cmd_protect(args) -> int:
 
     identity = args.identity
     if identity is not None:
+        if args.masks != "masknet":
+            raise ValueError("--identity chooses a Mask-net preset; add --masks masknet (or use --donor)")
         identity = int(identity) if identity.isdigit() else np.load(identity)
+    if args.donor is not None and args.masks != "donors":
+        raise ValueError("--donor chooses a donor of Masks v2 (--masks donors)")
     secret = _secret(args)
 
     def work(source: Path, target: Path, bundle) -> str:
-        result = protect(source, bundle, identity=identity, secret=secret)
+        result = protect(source, bundle, identity=identity, secret=secret, masks=args.masks,
+                         donor=args.donor)
         result.save(target, overwrite=args.overwrite)
         notes = result.notes + result.skipped
         tiles = sum(r["width"] * r["height"] for r in result.record["regions"]) // bundle.size ** 2
@@ -163,14 +168,21 @@ def cmd_keygen(args) -> int:
 
 def add_photo_commands(sub) -> None:
     p = sub.add_parser("protect", help="mask every face of a photo (or a folder) and hide the originals",
-                       description="Detect faces, put a Mask face from an identity preset on each, "
+                       description="Detect faces, put a Mask face on each (Masks v2: a face of "
+                       "nobody from the bundle's donor bank, matched to the face's colour and light; "
+                       "or the paper's Mask-net with --masks masknet), "
                        "hide the original face regions inside at native resolution and write an "
                        "8-bit PNG with the imn metadata chunk. Pixels outside the face regions stay "
                        "bit-identical. Writes PHOTO.imn.png beside the input unless --out.")
     p.add_argument("input", help="a photo or a folder of photos")
+    p.add_argument("--masks", choices=("donors", "masknet"), default="donors",
+                   help="Mask generator: donors (Masks v2, default) or masknet (the paper's Mask-net)")
+    p.add_argument("--donor", type=int, default=None,
+                   help="donor index for every face (default: a donor drawn at random per face)")
     p.add_argument("--identity", default=None,
-                   help="preset index into the bundle's identities.npy, or a .npy identity vector "
-                        "(imn make-presets --image FACE --out me.npy); default: face i gets preset i")
+                   help="with --masks masknet: preset index into the bundle's identities.npy, or a "
+                        ".npy identity vector (imn make-presets --image FACE --out me.npy); "
+                        "default: face i gets preset i")
     _common(p)
     p.set_defaults(func=cmd_protect)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import shutil
+import tempfile
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,7 @@ class ExportOptions:
     masknet: str | None = None     # Mask-net weights; default the shipped ones when present
     presets: str | None = None     # identities.npy; default models/identities.npy
     no_masknet: bool = False
+    donors: str | None = None      # folder with donors.json (Masks v2); default models/
     graphs: str = "all"            # comma list of graph names, or all
     progress: bool = True
 
@@ -246,6 +249,11 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         new_manifest["identities"] = _write_identities(out, identities)
     elif manifest and "identities" in manifest:
         new_manifest["identities"] = manifest["identities"]
+    donors = _copy_donors(options, out, log)
+    if donors is not None:
+        new_manifest["donors"] = donors
+    elif manifest and "donors" in manifest and manifest["donors"]["size"] == options.size:
+        new_manifest["donors"] = manifest["donors"]
     detector = _export_detector(options, pairs, model, created, out, log)
     if detector is not None:
         new_manifest["detector"] = detector
@@ -290,6 +298,31 @@ def _export_detector(options: ExportOptions, pairs, model: dict, created: str, o
     except ImportError as error:
         log(f"no face detector in the bundle: {error}")
         return None
+
+
+def _copy_donors(options: ExportOptions, out: Path, log) -> dict | None:
+    """The donor bank of Masks v2 (``donors-{size}.png``) copied into the bundle, when one was
+    made for the export's crop size; its manifest entry."""
+    from imn_export.donors.bank import BANK_INFO, manifest_entry, resize_bank
+
+    folder = Path(options.donors) if options.donors else MODELS_DIR
+    if not (folder / BANK_INFO).is_file():
+        if options.donors:
+            raise FileNotFoundError(f"--donors {folder}: no {BANK_INFO} (make one with imn make-donors)")
+        log(f"no donor bank ({folder / BANK_INFO}): the bundle makes Masks with Mask-net only")
+        return None
+    entry = manifest_entry(folder)
+    if entry["size"] != options.size:
+        # A bank for another crop size is resampled: the donors are smooth faces, and the
+        # composite works in the crop whatever its size.
+        with tempfile.TemporaryDirectory(prefix=".imn-donors-", dir=out) as tmp_dir:
+            folder = resize_bank(folder, options.size, Path(tmp_dir)).parent
+            entry = manifest_entry(folder)
+            shutil.move(folder / entry["file"], out / f".tmp-{entry['file']}")
+    else:
+        shutil.copyfile(folder / entry["file"], out / f".tmp-{entry['file']}")
+    move_into_place(out / f".tmp-{entry['file']}", out / entry["file"])
+    return entry
 
 
 def _write_identities(out: Path, identities: np.ndarray) -> dict:

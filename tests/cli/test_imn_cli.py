@@ -82,7 +82,8 @@ def test_bench_without_a_bundle_says_how_to_make_one(tmp_path, capsys):
     assert "imn-export --out" in capsys.readouterr().err
 
 
-MASKNET_COMMANDS = ("train-identity", "eval-identity", "train-masknet", "make-presets", "eval-privacy")
+MASKNET_COMMANDS = ("train-identity", "eval-identity", "train-masknet", "make-presets", "eval-privacy",
+                    "make-donors")
 
 
 @pytest.mark.parametrize("command", MASKNET_COMMANDS)

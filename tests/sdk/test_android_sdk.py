@@ -53,7 +53,7 @@ def kotlin_run(request, bundle_dir, astronaut, tmp_path_factory):
     bundle = Bundle(folder, target=target)
     cases = tmp_path_factory.mktemp(f"kotlin-cases-{target}")
     Image.fromarray(astronaut).save(cases / "astronaut.png")
-    protected = protect(astronaut, bundle)
+    protected = protect(astronaut, bundle, donor=0)  # the Kotlin suite protects with donor 0 too
     protected.save(cases / "python.imn.png")
     recover(cases / "python.imn.png", bundle).save(cases / "python.recovered.png")
     key_file = write_key_file(cases / "key.txt", generate_key())
@@ -62,6 +62,7 @@ def kotlin_run(request, bundle_dir, astronaut, tmp_path_factory):
     recover(cases / "python.keyed.imn.png", bundle, secret=secret).save(cases / "python.keyed.recovered.png")
     env = dict(os.environ, IMN_TEST_BUNDLE=str(folder), IMN_TEST_TARGET=target, IMN_REQUIRE_ALL="1", IMN_TEST_CASES=str(cases), IMN_PYTHON=sys.executable,
                IMN_METADATA_CORPUS=str(ROOT / "tests" / "sdk" / "metadata_corpus"),
+               IMN_MODELS=str(ROOT / "models"),
                IMN_BUILD=str(tmp_path_factory.mktemp("kotlin-build")),
                PYTHONPATH=os.pathsep.join([str(ROOT / "sdk" / "python"), os.environ.get("PYTHONPATH", "")]))
     run = subprocess.run([str(ANDROID / "run-jvm-tests.sh")], env=env, capture_output=True, text=True, timeout=900)

@@ -135,3 +135,26 @@ def test_photo_commands_describe_every_option():
     for command in ("eval-photos", "bench-photo", "protect", "recover", "keygen"):
         bare = [a.dest for a in sub.choices[command]._actions if not a.help]
         assert not bare, f"imn {command}: no description for {bare}"
+
+
+def test_masks_and_donor_options(bundle_dir, astronaut, tmp_path, capsys):
+    import json
+
+    source = tmp_path / "a.png"
+    Image.fromarray(astronaut).save(source)
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--donor", "9",
+                 "--out", str(tmp_path / "d.png")]) == 0
+    with Image.open(tmp_path / "d.png") as image:
+        record = json.loads(image.text["imn"])
+    assert record["masks"] == "donors" and record["faces"][0]["donor"] == 9
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--masks", "masknet",
+                 "--identity", "2", "--out", str(tmp_path / "m.png")]) == 0
+    with Image.open(tmp_path / "m.png") as image:
+        record = json.loads(image.text["imn"])
+    assert record["masks"] == "masknet" and record["faces"][0]["identity"] == 2
+    capsys.readouterr()
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--identity", "2"]) == 2
+    assert "--masks masknet" in capsys.readouterr().err
+    assert main(["protect", str(source), "--bundle", str(bundle_dir), "--donor", "640"]) == 1
+    assert "donor 640 does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "a.imn.png").exists()

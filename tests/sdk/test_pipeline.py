@@ -78,19 +78,40 @@ def test_metadata_records_what_recovery_needs(bundle, protected):
 
 def test_several_faces(bundle, astronaut):
     scene = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
-    result = protect(scene, bundle, identity=3)
-    assert len(result.faces) == 2 and {f["identity"] for f in result.record["faces"]} == {3}
+    result = protect(scene, bundle, donor=3)
+    assert len(result.faces) == 2 and {f["donor"] for f in result.record["faces"]} == {3}
+    assert result.record["masks"] == "donors"
     outside = _outside(scene.shape, result.record["regions"])
     assert np.array_equal(result.rgb[outside], scene[outside])
 
 
+def test_donors_are_drawn_per_face_unless_chosen(bundle, astronaut):
+    drawn = {protect(astronaut, bundle).record["faces"][0]["donor"] for _ in range(6)}
+    assert len(drawn) > 1  # 6 draws of 64 donors all equal: chance 64^-5
+    first, again = protect(astronaut, bundle, donor=7), protect(astronaut, bundle, donor=7)
+    assert np.array_equal(first.rgb, again.rgb)
+    with pytest.raises(ValueError, match="donor 64 does not exist"):
+        protect(astronaut, bundle, donor=64)
+    with pytest.raises(ValueError, match="identity presets belong to Mask-net"):
+        protect(astronaut, bundle, identity=3)
+
+
+def test_masknet_stays_selectable(bundle, astronaut):
+    scene = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
+    result = protect(scene, bundle, masks="masknet", identity=3)
+    assert result.record["masks"] == "masknet"
+    assert len(result.faces) == 2 and {f["identity"] for f in result.record["faces"]} == {3}
+    with pytest.raises(ValueError, match="unknown Mask generator"):
+        protect(astronaut, bundle, masks="blur")
+
+
 def test_identity_vector_and_bad_identity(bundle, astronaut):
     vector = bundle.identities[5] * 2.0
-    assert protect(astronaut, bundle, identity=vector).record["faces"][0]["identity"] is None
+    assert protect(astronaut, bundle, masks="masknet", identity=vector).record["faces"][0]["identity"] is None
     with pytest.raises(ValueError, match="preset 99 does not exist"):
-        protect(astronaut, bundle, identity=99)
+        protect(astronaut, bundle, masks="masknet", identity=99)
     with pytest.raises(ValueError, match="values"):
-        protect(astronaut, bundle, identity=np.ones(3))
+        protect(astronaut, bundle, masks="masknet", identity=np.ones(3))
 
 
 def test_rgba_keeps_alpha(bundle, astronaut, tmp_path):

@@ -1,6 +1,6 @@
 """A bundle written by ``imn-export`` (sdk/spec/bundle.md), opened for the photo pipeline:
-the masknet, hide and reveal artifacts of one target and precision, the detector graphs and the
-identity presets. ONNX Runtime runs the ``.onnx`` artifacts and LiteRT the ``.tflite`` ones; no
+the hide and reveal artifacts of one target and precision, the detector graphs, the donor bank
+of Masks v2 and, where exported, the paper's Mask-net with its identity presets. ONNX Runtime runs the ``.onnx`` artifacts and LiteRT the ``.tflite`` ones; no
 PyTorch anywhere."""
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Callable
 
 import numpy as np
 
+from imn_sdk import masks
 from imn_sdk.errors import BundleMismatch
 
-PIPELINE_GRAPHS = ("masknet", "hide", "reveal")
+PIPELINE_GRAPHS = ("hide", "reveal")
+MASK_GENERATORS = ("donors", "masknet")  # Masks v2 (the default) and the paper's Mask-net
 RUNTIME_TARGETS = ("onnx", "tflite")
 
 
@@ -111,22 +113,31 @@ class Bundle:
             have = sorted({(e["target"], e["precision"]) for e in self.manifest["artifacts"]})
             raise BundleMismatch(f"{self.folder} has no {', '.join(missing)} artifact for {target} "
                                  f"{precision}; it has {', '.join(' '.join(p) for p in have)}")
-        if "detector" not in self.manifest or "identities" not in self.manifest:
-            raise BundleMismatch(f"{self.folder} lacks the face detector or the identity presets; "
-                                 "export it with Mask-net and an ONNX target (imn-export --target onnx)")
+        if "detector" not in self.manifest:
+            raise BundleMismatch(f"{self.folder} lacks the face detector; export it with an ONNX "
+                                 "target (imn-export --target onnx)")
+        graphs = [g for g in ("masknet", *PIPELINE_GRAPHS)
+                  if g in found and (g != "masknet" or "identities" in self.manifest)]
         self.artifacts = {}
-        for graph in PIPELINE_GRAPHS:
+        for graph in graphs:
             entry = found[graph]
             self.artifacts[graph] = Artifact(entry, _RUNNERS[target](
                 self.folder / entry["file"], [i["name"] for i in entry["inputs"]],
                 [o["name"] for o in entry["outputs"]], threads))
-        sizes = {self.artifacts[g].entry["size"] for g in PIPELINE_GRAPHS}
+        sizes = {self.artifacts[g].entry["size"] for g in graphs}
         if len(sizes) != 1:
-            raise BundleMismatch(f"masknet, hide and reveal differ in size ({sorted(sizes)})")
+            raise BundleMismatch(f"{', '.join(graphs)} differ in size ({sorted(sizes)})")
         self.size = sizes.pop()
         self.detector = {name: _onnx_runner(self.folder / g["file"], g["inputs"], g["outputs"], threads)
                          for name, g in self.manifest["detector"]["graphs"].items()}
-        self.identities = np.load(self.folder / self.manifest["identities"]["file"]).astype(np.float32)
+        self.identities = (np.load(self.folder / self.manifest["identities"]["file"]).astype(np.float32)
+                           if "masknet" in self.artifacts else None)
+        self.donors = load_donors(self.folder, self.manifest["donors"], self.size) if "donors" in self.manifest else None
+        self.mask_generators = tuple(g for g, ok in (("donors", self.donors is not None),
+                                                     ("masknet", self.identities is not None)) if ok)
+        if not self.mask_generators:
+            raise BundleMismatch(f"{self.folder} has neither a donor bank nor Mask-net: nothing makes "
+                                 "Masks; export it again (imn-export --target onnx)")
         self.aux_kind = self.manifest["model"]["aux"].get("kind", "zeros")
         if self.aux_kind != "zeros":
             raise BundleMismatch(f"aux kind {self.aux_kind!r}: the SDK reveals with aux = 0 only")
@@ -157,9 +168,26 @@ class Bundle:
                    if "int8" in (hid[1], mine["precision"]) else "")]
 
     def mask_face(self, face: np.ndarray, identity: np.ndarray) -> np.ndarray:
-        """Mask face ``(S, S, 3)`` uint8 of an aligned ``face (S, S, 3)`` uint8, identity ``(D,)``."""
+        """Mask-net's Mask ``(S, S, 3)`` uint8 of an aligned ``face (S, S, 3)`` uint8, identity ``(D,)``."""
+        self.require("masknet")
         (mask,) = self.artifacts["masknet"].run(to_nchw(face), identity[None].astype(np.float32))
         return from_nchw(mask)
+
+    def donor_mask(self, face: np.ndarray, donor: int) -> np.ndarray:
+        """Masks v2: donor ``donor`` of the bank over the aligned ``face (S, S, 3)`` uint8."""
+        self.require("donors")
+        if not 0 <= donor < len(self.donors):
+            raise ValueError(f"donor {donor} does not exist; the bundle has 0..{len(self.donors) - 1}")
+        return masks.compose(face, self.donors[donor])
+
+    def require(self, generator: str) -> None:
+        if generator not in MASK_GENERATORS:
+            raise ValueError(f"unknown Mask generator {generator!r}; choose from {', '.join(MASK_GENERATORS)}")
+        if generator not in self.mask_generators:
+            hint = ("export it again with the donor bank (imn-export copies models/donors-256.png)"
+                    if generator == "donors" else "export it with Mask-net (imn-export --graphs all)")
+            raise BundleMismatch(f"{self.folder} has no {generator} Masks (it has "
+                                 f"{', '.join(self.mask_generators)}); {hint}")
 
     def hide(self, protected: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Masked tile ``(S, S, 3)`` uint8 (the 8-bit rounding a PNG stores)."""
@@ -179,3 +207,29 @@ def to_nchw(image: np.ndarray) -> np.ndarray:
 
 def from_nchw(tensor: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(tensor[0].transpose(1, 2, 0) * 255), 0, 255).astype(np.uint8)
+
+
+def load_donors(folder: Path, entry: dict, size: int) -> np.ndarray:
+    """The donor bank ``(K, S, S, 4)`` uint8 (RGB face and its outline as the 4th channel; zero
+    outside ``box``) from the manifest's ``donors`` entry, checked against its SHA-256. The file
+    is an RGB PNG of two rows of K tiles: the faces, then their outlines in gray."""
+    from PIL import Image
+
+    path = folder / entry["file"]
+    if file_sha256(path) != entry["sha256"]:
+        raise BundleMismatch(f"{path} does not match the manifest's SHA-256: the bundle was altered")
+    if entry["size"] != size:
+        raise BundleMismatch(f"the donor bank is for {entry['size']}-px crops, the graphs for {size}")
+    x0, y0, x1, y1 = entry["box"]
+    with Image.open(path) as image:
+        atlas = np.asarray(image.convert("RGB"))
+    width, height, count = x1 - x0, y1 - y0, entry["count"]
+    if atlas.shape != (2 * height, width * count, 3):
+        raise BundleMismatch(f"{path} is {atlas.shape[1]}x{atlas.shape[0]}, the manifest says "
+                             f"two rows of {count} donors of {width}x{height}")
+    donors = np.zeros((count, size, size, 4), np.uint8)
+    for k in range(count):
+        columns = slice(k * width, (k + 1) * width)
+        donors[k, y0:y1, x0:x1, :3] = atlas[:height, columns]
+        donors[k, y0:y1, x0:x1, 3] = atlas[height:, columns, 0]
+    return donors

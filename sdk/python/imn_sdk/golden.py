@@ -21,7 +21,7 @@ import numpy as np
 from imn_sdk import align, metadata, tiles
 from imn_sdk.detect import detect_faces, nms
 
-TOLERANCE = {"tensor": 1e-4, "pixels": 0.05, "exact": 0.0}
+TOLERANCE = {"tensor": 1e-4, "pixels": 0.05, "exact": 0.0, "level": 1.0}
 
 
 def _pattern(shape: tuple[int, ...], seed: float) -> np.ndarray:
@@ -126,6 +126,42 @@ def key_cases() -> dict:
     }
 
 
+MASK_FACE_FILE, MASK_OUTPUT_FILE, MASK_DONOR = "mask-face-256.png", "mask-donor5-256.png", 5
+
+
+def masks_cases(runners, donors: np.ndarray, folder: Path) -> dict:
+    """Masks v2 (photo.md §3.1): the region weight, the composite on pattern images (every step
+    at a small size) and donor 5 of the shipped bank over the astronaut's aligned face at 256 px
+    (input and expected output stored as PNGs beside the vectors)."""
+    from PIL import Image
+
+    from imn_sdk import masks
+
+    face = _pattern_u8(32, 32, seed=11.0)
+    donor = np.dstack([_pattern_u8(32, 32, seed=13.0), _pattern_u8(32, 32, seed=17.0)[..., :1]])
+    face_path = folder / MASK_FACE_FILE
+    if not face_path.exists():
+        from skimage import data
+        photo = data.astronaut()
+        faces = detect_faces(photo, runners)
+        Image.fromarray(align.aligned_crop(photo, align.crop_transform(faces[0].landmarks, 256), 256)).save(face_path)
+    aligned = np.asarray(Image.open(face_path).convert("RGB"))
+    Image.fromarray(masks.compose(aligned, donors[MASK_DONOR])).save(folder / MASK_OUTPUT_FILE)
+    raw = donors.tobytes()
+    return {
+        "region_alpha": {"size": 16, "output": masks.region_alpha(16).round(6).tolist(), "tolerance": "tensor"},
+        "compose_pattern": {"face": {"pattern_seed": 11.0, "shape": [32, 32, 3]},
+                            "donor": {"pattern_seed": 13.0, "shape": [32, 32, 3],
+                                      "outline": "channel 0 of the pattern image of seed 17.0"},
+                            "output": masks.compose(face, donor).tolist(), "tolerance": "level"},
+        "compose_bank": {"face": MASK_FACE_FILE, "donor": MASK_DONOR, "output": MASK_OUTPUT_FILE,
+                         "tolerance": "level"},
+        "bank_pixels": {"file": "models/donors-256.png", "decoded_sha256": hashlib.sha256(raw).hexdigest(),
+                        "what": "SHA-256 of the (K, 256, 256, 4) uint8 donors as load_donors lays them out",
+                        "tolerance": "exact"},
+    }
+
+
 PHOTO_FILE = "astronaut-256.png"
 
 
@@ -152,9 +188,11 @@ def photo_case(runners, folder: Path) -> dict:
             "regions_64": [list(r) for r in regions], "tolerance": "pixels"}
 
 
-def make_golden(runners, folder: Path) -> dict[str, dict]:
+def make_golden(runners, folder: Path, donors: np.ndarray) -> dict[str, dict]:
+    """All cases; ``donors`` is the shipped 256-px bank (``imn_export.donors.bank.read_bank``)."""
     return {"detector": detector_cases(runners), "geometry": geometry_cases(),
-            "resample": resample_cases(), "keys": key_cases(), "photo": photo_case(runners, folder)}
+            "resample": resample_cases(), "keys": key_cases(), "photo": photo_case(runners, folder),
+            "masks": masks_cases(runners, donors, folder)}
 
 
 def main(argv: list[str]) -> int:
@@ -164,7 +202,11 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    for name, cases in make_golden(Bundle(argv[0]).detector, out).items():
+    bundle = Bundle(argv[0])
+    if bundle.donors is None or bundle.size != 256:
+        print("the golden masks case needs a 256-px bundle with the donor bank", file=sys.stderr)
+        return 2
+    for name, cases in make_golden(bundle.detector, out, bundle.donors).items():
         (out / f"{name}.json").write_text(json.dumps(cases, indent=1) + "\n")
         print(f"wrote {out / name}.json")
     return 0

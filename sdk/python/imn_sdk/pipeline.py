@@ -1,8 +1,9 @@
 """protect and recover whole photos on a bundle: the executable spec the iOS and Android SDKs
 follow step by step (sdk/spec/photo.md).
 
-protect: detect faces and landmarks -> align each face to the Mask-net crop -> Mask face from an
-identity preset -> blend it back through a feathered ellipse -> hide each region's original
+protect: detect faces and landmarks -> align each face to the template crop -> Mask face (Masks
+v2: a donor of nobody from the bundle's bank, matched and blended over the face; or the paper's
+Mask-net from an identity preset) -> blend it back through a feathered ellipse -> hide each region's original
 pixels in the blended pixels, tile by tile at native resolution -> 8-bit PNG with the ``imn``
 chunk. recover: read the chunk -> check the digest and the bundle -> reveal each tile.
 """
@@ -10,6 +11,7 @@ chunk. recover: read the chunk -> check the digest and the bundle -> reveal each
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +94,16 @@ def _blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, flo
 
 
 def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
-            progress: Progress = None, secret: keys.Secret | None = None) -> ProtectedImage:
+            progress: Progress = None, secret: keys.Secret | None = None, masks: str = "donors",
+            donor: int | None = None) -> ProtectedImage:
     """Put a Mask on every face of ``image`` (a path, encoded bytes, a ``Photo`` or an
     ``(H, W, 3)`` uint8 array) and hide the original faces in it.
 
-    ``identity``: a preset index, an identity vector ``(D,)``, or None (face i gets preset i).
+    ``masks``: "donors" (Masks v2, the default: a face of nobody from the bundle's donor bank) or
+    "masknet" (the paper's generator). ``donor``: a donor index for every face, or None (each face
+    gets a donor drawn at random, so photos of one person do not share a Mask).
+    ``identity`` (Mask-net only): a preset index, an identity vector ``(D,)``, or None (face i
+    gets preset i).
     ``secret``: a ``keys.Secret`` (256-bit key or passphrase) so that only its holder can recover
     the faces; None = keyless (anyone with the bundle can). Raises ``NoFaceFound`` when there is
     nothing to protect.
@@ -109,6 +116,12 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         raise AlreadyProtected("this photo is already protected by IMN; protecting it again would "
                                "lose its hidden faces for good: protect the original photo, or "
                                "recover this one first")
+    bundle.require(masks)
+    if masks == "donors" and identity is not None:
+        raise ValueError("identity presets belong to Mask-net (masks='masknet'); donors are chosen with donor=")
+    if donor is not None and (masks != "donors" or not 0 <= donor < len(bundle.donors)):
+        raise ValueError(f"donor {donor} does not exist; the bundle has 0..{len(bundle.donors) - 1}"
+                         if masks == "donors" else "donor= chooses a donor of Masks v2 (masks='donors')")
     rgb, size = photo.rgb, bundle.size
     h, w = rgb.shape[:2]
     tiles.snap((0, 0, 1, 1), w, h, size)  # ImageTooSmall before any work
@@ -138,16 +151,20 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     face_records = []
     for i, (face, to_crop) in enumerate(zip(faces, transforms)):
         say(f"mask face {i + 1}/{len(faces)}")
-        vector, preset = _identity(bundle, identity, i)
         crop = align.aligned_crop(rgb, to_crop, size)
-        mask = bundle.mask_face(crop, vector)
+        if masks == "donors":
+            chosen = donor if donor is not None else secrets.randbelow(len(bundle.donors))
+            mask, source = bundle.donor_mask(crop, chosen), {"donor": chosen}
+        else:
+            vector, preset = _identity(bundle, identity, i)
+            mask, source = bundle.mask_face(crop, vector), {"identity": preset}
         if photo.mode == "L":  # a grayscale photo gets a grayscale Mask
             mask = np.repeat(to_gray(mask)[..., None], 3, axis=2)
         centre = face.landmarks.mean(0)
         region = next(r for r in regions if r[0] <= centre[0] < r[2] and r[1] <= centre[1] < r[3])
         align.blend_into(blended[region], region[:2], mask, to_crop, limit=region)
         face_records.append({"box": [round(v, 1) for v in face.box], "score": round(face.score, 4),
-                             "landmarks": np.round(face.landmarks, 1).tolist(), "identity": preset})
+                             "landmarks": np.round(face.landmarks, 1).tolist(), **source})
     lap("mask")
 
     model = bundle.manifest["model"]
@@ -176,7 +193,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
             out[y:y + size, x:x + size] = masked
     region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
-              "regions": region_records, "faces": face_records, "keyed": secret is not None,
+              "regions": region_records, "faces": face_records, "masks": masks, "keyed": secret is not None,
               "digest": metadata.pixel_digest(out, region_records)}
     if key_record:
         record["key"] = key_record

@@ -1,3 +1,4 @@
+import CryptoKit
 import Foundation
 
 /// Opens a bundle's graph files: Core ML here (`CoreMLRuntime`); tests may plug in another.
@@ -5,10 +6,12 @@ public protocol GraphRuntime {
     func open(_ url: URL, inputs: [String], outputs: [String]) throws -> Graph
 }
 
-/// A bundle written by `imn-export` (sdk/spec/bundle.md): masknet, hide and reveal of one target
-/// and precision, the detector graphs and the identity presets.
+/// A bundle written by `imn-export` (sdk/spec/bundle.md): hide and reveal of one target and
+/// precision, the detector graphs, the donor bank of Masks v2 (decoded by `codec`) and, where
+/// exported, Mask-net with its identity presets.
 public final class IMNBundle {
-    public static let pipelineGraphs = ["masknet", "hide", "reveal"]
+    public static let pipelineGraphs = ["hide", "reveal"]
+    public static let maskGenerators = ["donors", "masknet"]  // Masks v2 (the default) and the paper's Mask-net
 
     public let folder: URL
     public let target: String
@@ -16,11 +19,14 @@ public final class IMNBundle {
     public let manifest: [String: Any]
     public let size: Int
     public let identities: [[Float]]
+    /// Masks v2's donors; nil without a bank in the bundle or without a codec to decode it.
+    public let donors: [Masks.Donor]?
     public let detector: [String: Graph]
     let entries: [String: [String: Any]]
     let graphs: [String: Graph]
 
-    public init(folder: URL, runtime: GraphRuntime, target: String = "coreml", precision: String = "fp32") throws {
+    public init(folder: URL, runtime: GraphRuntime, target: String = "coreml", precision: String = "fp32",
+                codec: PhotoCodec? = nil) throws {
         self.folder = folder
         self.target = target
         self.precision = precision
@@ -40,18 +46,19 @@ public final class IMNBundle {
             let have = Set(artifacts.map { "\($0["target"] ?? "") \($0["precision"] ?? "")" }).sorted()
             throw IMNError.bundleMismatch("\(folder.path) has no \(missing.joined(separator: ", ")) artifact for \(target) \(precision); it has \(have.joined(separator: ", "))")
         }
-        guard let detectorEntry = manifest["detector"] as? [String: Any],
-              let identitiesEntry = manifest["identities"] as? [String: Any], let identitiesFile = identitiesEntry["file"] as? String else {
-            throw IMNError.bundleMismatch("\(folder.path) lacks the face detector or the identity presets; export it with Mask-net")
+        guard let detectorEntry = manifest["detector"] as? [String: Any] else {
+            throw IMNError.bundleMismatch("\(folder.path) lacks the face detector; export it with a \(target) target")
         }
-        entries = found
-        let sizes = Set(Self.pipelineGraphs.compactMap { found[$0]?["size"] as? Int })
-        guard sizes.count == 1, let size = sizes.first else { throw IMNError.bundleMismatch("masknet, hide and reveal differ in size") }
+        let identitiesFile = (manifest["identities"] as? [String: Any])?["file"] as? String
+        let graphNames = (found["masknet"] != nil && identitiesFile != nil ? ["masknet"] : []) + Self.pipelineGraphs
+        entries = found.filter { graphNames.contains($0.key) }
+        let sizes = Set(graphNames.compactMap { found[$0]?["size"] as? Int })
+        guard sizes.count == 1, let size = sizes.first else { throw IMNError.bundleMismatch("\(graphNames.joined(separator: ", ")) differ in size") }
         self.size = size
         let aux = ((manifest["model"] as? [String: Any])?["aux"] as? [String: Any])?["kind"] as? String ?? "zeros"
         if aux != "zeros" { throw IMNError.bundleMismatch("aux kind '\(aux)': the SDK reveals with aux = 0 only") }
         var opened: [String: Graph] = [:]
-        for name in Self.pipelineGraphs {
+        for name in graphNames {
             let e = found[name]!
             opened[name] = try runtime.open(folder.appendingPathComponent(e["file"] as! String),
                                             inputs: (e["inputs"] as! [[String: Any]]).map { $0["name"] as! String },
@@ -69,7 +76,44 @@ public final class IMNBundle {
         }
         detector = ["pnet": WindowedPNet(try open("pnet"), window: window), "rnet": OneByOne(try open("rnet")),
                     "onet": OneByOne(try open("onet"))]
-        identities = try Self.readNpyMatrix(folder.appendingPathComponent(identitiesFile))
+        identities = try graphNames.contains("masknet") ? Self.readNpyMatrix(folder.appendingPathComponent(identitiesFile!)) : []
+        if let entry = manifest["donors"] as? [String: Any], let codec = codec {
+            donors = try Self.loadDonors(folder, entry, size: size, codec: codec)
+        } else {
+            donors = nil
+        }
+    }
+
+    /// The donor bank, checked against the manifest's SHA-256 and decoded by `codec`.
+    static func loadDonors(_ folder: URL, _ entry: [String: Any], size: Int, codec: PhotoCodec) throws -> [Masks.Donor] {
+        guard let file = entry["file"] as? String, let count = entry["count"] as? Int, let bankSize = entry["size"] as? Int,
+              let box = entry["box"] as? [Int], box.count == 4 else {
+            throw IMNError.bundleMismatch("the manifest's donors entry is incomplete")
+        }
+        let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(file)))
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        if digest != entry["sha256"] as? String { throw IMNError.bundleMismatch("\(file) does not match the manifest's SHA-256: the bundle was altered") }
+        if bankSize != size { throw IMNError.bundleMismatch("the donor bank is for \(bankSize)-px crops, the graphs for \(size)") }
+        return try Masks.loadBank(codec.decode(bytes).rgb, count: count, size: size, box: box)
+    }
+
+    /// The Mask generators this bundle offers: "donors" (Masks v2) and/or "masknet".
+    public var availableMaskGenerators: [String] {
+        (donors != nil ? ["donors"] : []) + (graphs["masknet"] != nil ? ["masknet"] : [])
+    }
+
+    /// Throws unless this bundle can make `generator`'s Masks.
+    public func require(_ generator: String) throws {
+        guard Self.maskGenerators.contains(generator) else {
+            throw IMNError.invalidImage("unknown Mask generator '\(generator)'; choose from \(Self.maskGenerators.joined(separator: ", "))")
+        }
+        if !availableMaskGenerators.contains(generator) {
+            let hint = generator == "donors"
+                ? (manifest["donors"] != nil ? "open the bundle with a PhotoCodec to decode its donor bank"
+                                             : "export it again with the donor bank (imn-export copies models/donors-256.png)")
+                : "export it with Mask-net"
+            throw IMNError.bundleMismatch("\(folder.path) has no \(generator) Masks; \(hint)")
+        }
     }
 
     /// What a protected photo records about the bundle that hid it.
@@ -92,8 +136,19 @@ public final class IMNBundle {
         return ["hidden with \(hid.0) \(hid.1), revealed with \(target) \(precision)\(caveat)"]
     }
 
+    /// Mask-net's Mask face of an aligned crop and a unit identity vector.
     public func maskFace(_ face: RGBImage, identity: [Float]) throws -> RGBImage {
-        try graphs["masknet"]!.run([Tensor.from(image: face), Tensor(shape: [1, identity.count], data: identity)])[0].toImage()
+        try require("masknet")
+        return try graphs["masknet"]!.run([Tensor.from(image: face), Tensor(shape: [1, identity.count], data: identity)])[0].toImage()
+    }
+
+    /// Masks v2: donor `donor` of the bank over the aligned face crop.
+    public func donorMask(_ face: RGBImage, donor: Int) throws -> RGBImage {
+        try require("donors")
+        guard donors!.indices.contains(donor) else {
+            throw IMNError.invalidImage("donor \(donor) does not exist; the bundle has 0...\(donors!.count - 1)")
+        }
+        return Masks.compose(face, donors![donor])
     }
 
     public func hide(_ protectedTile: RGBImage, _ maskTile: RGBImage) throws -> RGBImage {

@@ -60,12 +60,15 @@ public enum Pipeline {
         Keys.tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (size / Keys.piece) * (size / Keys.piece))
     }
 
-    /// Put a Mask on every face and hide the originals. `identity`: a preset index or nil (face
-    /// i gets preset i mod K); `secret`: only its holder recovers (nil = keyless). A photo that
+    /// Put a Mask on every face and hide the originals. `masks`: "donors" (Masks v2, the default:
+    /// a face of nobody from the bundle's bank; `donor` fixes which, else each face draws one at
+    /// random) or "masknet" (the paper's; `identity`: a preset index or nil for face i gets preset
+    /// i mod K); `secret`: only its holder recovers (nil = keyless). A photo that
     /// carries an `imn` record is refused (`.alreadyProtected`); a grayscale photo (`mode` "L")
     /// gets a gray Mask and a record saying so.
     public static func protect(_ photo: Photo, bundle: IMNBundle, identity: Int? = nil, secret: Keys.Secret? = nil,
-                               progress: (String) -> Void = { _ in }) throws -> ProtectedImage {
+                               progress: (String) -> Void = { _ in }, masks: String = "donors",
+                               donor: Int? = nil) throws -> ProtectedImage {
         if photo.text[Metadata.chunkKey] != nil {
             // Hiding it again would bury the first record under the second: recovering would return
             // the first masked photo with no record, and its real faces would be lost for good.
@@ -74,6 +77,14 @@ public enum Pipeline {
         }
         let rgb = photo.rgb, size = bundle.size
         _ = try Tiles.snap([0, 0, 1, 1], width: rgb.width, height: rgb.height, tile: size)  // too small: before any work
+        try bundle.require(masks)
+        if masks == "donors" && identity != nil {
+            throw IMNError.invalidImage("identity presets belong to Mask-net (masks: \"masknet\"); donors are chosen with donor:")
+        }
+        if let k = donor, masks != "donors" || !bundle.donors!.indices.contains(k) {
+            throw IMNError.invalidImage(masks == "donors" ? "donor \(k) does not exist; the bundle has 0...\(bundle.donors!.count - 1)"
+                                                          : "donor: chooses a donor of Masks v2 (masks: \"donors\")")
+        }
         if let i = identity, !bundle.identities.indices.contains(i) {
             throw IMNError.invalidImage("identity preset \(i) does not exist; the bundle has 0...\(bundle.identities.count - 1)")
         }
@@ -92,8 +103,11 @@ public enum Pipeline {
         var faceRecords: [[String: Any]] = []
         for (i, face) in faces.enumerated() {
             progress("mask face \(i + 1)/\(faces.count)")
-            let preset = identity ?? i % bundle.identities.count
-            var mask = try bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size: size), identity: bundle.identities[preset])
+            let crop = Align.alignedCrop(rgb, transforms[i], size: size)
+            // Each face draws its donor from the system's CSPRNG: photos of one person do not share a Mask.
+            let chosen = masks == "donors" ? (donor ?? Int.random(in: 0..<bundle.donors!.count)) : (identity ?? i % bundle.identities.count)
+            var mask = try masks == "donors" ? bundle.donorMask(crop, donor: chosen)
+                                             : bundle.maskFace(crop, identity: bundle.identities[chosen])
             if photo.mode == "L" {  // a grayscale photo gets a grayscale Mask
                 let gray = PhotoIO.toGray(mask)
                 mask = RGBImage(width: mask.width, height: mask.height, pixels: (0..<(3 * gray.count)).map { gray[$0 / 3] })
@@ -101,8 +115,10 @@ public enum Pipeline {
             let cx = Double(face.landmarks.map { $0[0] }.reduce(0, +)) / 5, cy = Double(face.landmarks.map { $0[1] }.reduce(0, +)) / 5
             let region = regions.first { $0.contains(cx, cy) }!
             Align.pasteBack(&blended, mask, transforms[i], limit: [region.x0, region.y0, region.x1, region.y1])
-            faceRecords.append(["box": face.box.map(round1), "score": (Double(face.score) * 1e4).rounded() / 1e4,
-                                "landmarks": face.landmarks.map { [round1(Double($0[0])), round1(Double($0[1]))] }, "identity": preset])
+            var faceRecord: [String: Any] = ["box": face.box.map(round1), "score": (Double(face.score) * 1e4).rounded() / 1e4,
+                                             "landmarks": face.landmarks.map { [round1(Double($0[0])), round1(Double($0[1]))] }]
+            faceRecord[masks == "donors" ? "donor" : "identity"] = chosen
+            faceRecords.append(faceRecord)
         }
         let model = bundle.manifest["model"] as? [String: Any] ?? [:]
         let keyPiece = model["key_piece"] as? Int ?? 0
@@ -132,7 +148,7 @@ public enum Pipeline {
         var record: [String: Any] = [
             "format": Metadata.formatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(),
             "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
-            "faces": faceRecords, "keyed": keyed != nil, "digest": Metadata.pixelDigest(out, regions)]
+            "faces": faceRecords, "masks": masks, "keyed": keyed != nil, "digest": Metadata.pixelDigest(out, regions)]
         if let (key, _) = keyed {
             record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece, "scrambles": key.scrambles,
                              "kdf": key.kind == "key" ? "hkdf-sha256" as Any : ["scrypt": ["n": 1 << 15, "r": 8, "p": 1], "then": "hkdf-sha256"]]

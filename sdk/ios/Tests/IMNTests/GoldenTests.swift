@@ -21,6 +21,37 @@ final class GoldenTests: XCTestCase {
         assertClose(TestEnv.flat(c["output"]), Align.faceAlpha(size: c["size"] as! Int).map(Double.init), 1e-6)
     }
 
+    func testRegionAlpha() throws {
+        let c = try TestEnv.golden("masks")["region_alpha"] as! [String: Any]
+        assertClose(TestEnv.flat(c["output"]), Masks.regionAlpha(c["size"] as! Int).map(Double.init), 1e-4)
+    }
+
+    func testDonorCompositeOnPatterns() throws {
+        let c = try TestEnv.golden("masks")["compose_pattern"] as! [String: Any]
+        let outline = TestEnv.patternImage(height: 32, width: 32, seed: 17).pixels.enumerated().filter { $0.offset % 3 == 0 }.map { $0.element }
+        let got = Masks.compose(TestEnv.patternImage(height: 32, width: 32, seed: 11),
+                                Masks.Donor(face: TestEnv.patternImage(height: 32, width: 32, seed: 13), outline: outline))
+        assertClose(TestEnv.flat(c["output"]), got.pixels.map(Double.init), 1.0)
+    }
+
+    func testDonorCompositeOnTheShippedBank() throws {
+        // The bank as an app decodes it (ImageIO, then Masks.loadBank), donor 5 over the
+        // astronaut's aligned face: within one level of the Python SDK everywhere.
+        let codec = ImageIOCodec()
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: TestEnv.models.appendingPathComponent("donors.json"))) as! [String: Any]
+        let read = { (url: URL) throws -> RGBImage in try PhotoIO.read([UInt8](try Data(contentsOf: url)), codec: codec).rgb }
+        let bank = try Masks.loadBank(read(TestEnv.models.appendingPathComponent(info["image"] as! String)), count: info["count"] as! Int,
+                                      size: info["size"] as! Int, box: info["box"] as! [Int])
+        let c = try TestEnv.golden("masks")["compose_bank"] as! [String: Any]
+        let face = try read(TestEnv.golden.appendingPathComponent(c["face"] as! String))
+        let expected = try read(TestEnv.golden.appendingPathComponent(c["output"] as! String))
+        assertClose(expected.pixels.map(Double.init), Masks.compose(face, bank[c["donor"] as! Int]).pixels.map(Double.init), 1.0)
+        var layout = [UInt8]()
+        for d in bank { for i in 0..<d.outline.count { layout += d.face.pixels[(i * 3)..<(i * 3 + 3)]; layout.append(d.outline[i]) } }
+        let sha = SHA256.hash(data: layout).map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(sha, (try TestEnv.golden("masks")["bank_pixels"] as! [String: Any])["decoded_sha256"] as? String)
+    }
+
     func testSnapAndMerge() throws {
         let g = try TestEnv.golden("geometry")
         for case let o as [String: Any] in (g["snap"] as! [String: Any])["cases"] as! [Any] {

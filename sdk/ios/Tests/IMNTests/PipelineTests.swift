@@ -13,7 +13,7 @@ final class PipelineTests: XCTestCase {
         guard let folder = TestEnv.bundle, let cases = TestEnv.cases else {
             throw XCTSkip("IMN_TEST_BUNDLE and IMN_TEST_CASES not set (README.md, Pipeline tests)")
         }
-        bundle = try IMNBundle(folder: folder, runtime: CoreMLRuntime(computeUnits: .cpuOnly), target: "coreml")
+        bundle = try IMNBundle(folder: folder, runtime: CoreMLRuntime(computeUnits: .cpuOnly), target: "coreml", codec: codec)
         self.cases = cases
     }
 
@@ -32,7 +32,7 @@ final class PipelineTests: XCTestCase {
 
     func testProtectFindsTheSameRegionsAndRoundTrips() throws {
         let input = try read("astronaut.png")
-        let mine = try Pipeline.protect(input, bundle: bundle)
+        let mine = try Pipeline.protect(input, bundle: bundle, donor: 0)  // the donor the Python SDK was given
         let python = try Metadata.parseRecord(read("python.imn.png").text)
         XCTAssertEqual(python.regions, try Metadata.parseRecord([Metadata.chunkKey: mine.recordJSON]).regions)
         let out = cases.appendingPathComponent("swift.imn.png")

@@ -7,6 +7,9 @@ enum TestEnv {
     static let golden = URL(fileURLWithPath: ProcessInfo.processInfo.environment["IMN_GOLDEN"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../golden").standardized.path)
     static let bundle = ProcessInfo.processInfo.environment["IMN_TEST_BUNDLE"].map { URL(fileURLWithPath: $0) }
+    /// The shipped models (the donor bank of Masks v2).
+    static let models = URL(fileURLWithPath: ProcessInfo.processInfo.environment["IMN_MODELS"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../../models").standardized.path)
     static let cases = ProcessInfo.processInfo.environment["IMN_TEST_CASES"].map { URL(fileURLWithPath: $0) }
 
     static func golden(_ name: String) throws -> [String: Any] {

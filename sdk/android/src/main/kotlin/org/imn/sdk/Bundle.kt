@@ -7,14 +7,18 @@ import java.nio.ByteBuffer
 import java.nio.ByteOrder
 
 /**
- * A bundle written by `imn-export` (sdk/spec/bundle.md), opened for the photo pipeline: the
- * masknet, hide and reveal artifacts of one target and precision, the detector graphs and the
- * identity presets; [runtime] executes the files (LiteRT on Android).
+ * A bundle written by `imn-export` (sdk/spec/bundle.md), opened for the photo pipeline: the hide
+ * and reveal artifacts of one target and precision, the detector graphs, the donor bank of
+ * Masks v2 (decoded by [codec]) and, where exported, Mask-net with its identity presets;
+ * [runtime] executes the files (LiteRT on Android).
  */
-class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tflite", val precision: String = "fp32") {
+class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tflite", val precision: String = "fp32",
+             codec: PhotoCodec? = null) {
     val manifest: JsonObject
     val size: Int
     val identities: Array<FloatArray>
+    /** Masks v2's donors; null without a bank in the bundle or without a codec to decode it. */
+    val donors: List<Masks.Donor>?
     val detector: Map<String, Graph>
     private val entries: Map<String, JsonObject>
     private val graphs: Map<String, Graph>
@@ -33,12 +37,13 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
             val have = manifest.getAsJsonArray("artifacts").map { it.asJsonObject.let { e -> "${e["target"].asString} ${e["precision"].asString}" } }.toSortedSet()
             throw BundleMismatch("$folder has no ${missing.joinToString()} artifact for $target $precision; it has ${have.joinToString()}")
         }
-        if (!manifest.has("detector") || !manifest.has("identities")) {
-            throw BundleMismatch("$folder lacks the face detector or the identity presets; export it with Mask-net")
+        if (!manifest.has("detector")) {
+            throw BundleMismatch("$folder lacks the face detector; export it with a $target target")
         }
-        entries = PIPELINE_GRAPHS.associate { it to found.getValue(it) }
+        val graphNames = listOf("masknet").filter { it in found && manifest.has("identities") } + PIPELINE_GRAPHS
+        entries = graphNames.associateWith { found.getValue(it) }
         val sizes = entries.values.map { it["size"].asInt }.toSet()
-        if (sizes.size != 1) throw BundleMismatch("masknet, hide and reveal differ in size (${sizes.sorted()})")
+        if (sizes.size != 1) throw BundleMismatch("${graphNames.joinToString()} differ in size (${sizes.sorted()})")
         size = sizes.first()
         val aux = manifest.getAsJsonObject("model").getAsJsonObject("aux")?.get("kind")?.asString ?: "zeros"
         if (aux != "zeros") throw BundleMismatch("aux kind '$aux': the SDK reveals with aux = 0 only")
@@ -46,7 +51,36 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
             runtime.open(File(folder, e["file"].asString), names(e, "inputs"), names(e, "outputs"))
         }
         detector = openDetector(runtime)
-        identities = readNpyMatrix(File(folder, manifest.getAsJsonObject("identities")["file"].asString))
+        identities = if ("masknet" in entries) readNpyMatrix(File(folder, manifest.getAsJsonObject("identities")["file"].asString))
+                     else emptyArray()
+        donors = if (manifest.has("donors") && codec != null) loadDonors(manifest.getAsJsonObject("donors"), codec) else null
+    }
+
+    /** The donor bank, checked against the manifest's SHA-256 and decoded by `codec`. */
+    private fun loadDonors(entry: JsonObject, codec: PhotoCodec): List<Masks.Donor> {
+        val file = File(folder, entry["file"].asString)
+        val bytes = file.readBytes()
+        val digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+        if (digest != entry["sha256"].asString) throw BundleMismatch("$file does not match the manifest's SHA-256: the bundle was altered")
+        if (entry["size"].asInt != size) throw BundleMismatch("the donor bank is for ${entry["size"].asInt}-px crops, the graphs for $size")
+        val box = entry.getAsJsonArray("box").map { it.asInt }.toIntArray()
+        return Masks.loadBank(codec.decode(bytes).rgb, entry["count"].asInt, size, box)
+    }
+
+    /** The Mask generators this bundle offers: "donors" (Masks v2) and/or "masknet". */
+    val maskGenerators: List<String> get() = listOfNotNull(if (donors != null) "donors" else null,
+                                                           if ("masknet" in entries) "masknet" else null)
+
+    /** Throws unless this bundle can make `generator`'s Masks. */
+    fun require(generator: String) {
+        if (generator !in MASK_GENERATORS) throw IllegalArgumentException("unknown Mask generator '$generator'; choose from ${MASK_GENERATORS.joinToString()}")
+        if (generator !in maskGenerators) {
+            val hint = if (generator == "donors") {
+                if (manifest.has("donors")) "open the bundle with a PhotoCodec to decode its donor bank"
+                else "export it again with the donor bank (imn-export copies models/donors-256.png)"
+            } else "export it with Mask-net"
+            throw BundleMismatch("$folder has no $generator Masks (it has ${maskGenerators.joinToString().ifEmpty { "none" }}); $hint")
+        }
     }
 
     /** The static detector graphs of this bundle's target (windowed PNet, one box at a time); an
@@ -103,9 +137,19 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         return listOf("hidden with ${hid.first} ${hid.second}, revealed with $target $precision$caveat")
     }
 
-    /** Mask face `(S, S)` of an aligned face crop and a unit identity vector `(D,)`. */
-    fun maskFace(face: RgbImage, identity: FloatArray): RgbImage =
-        graphs.getValue("masknet").run(listOf(Tensor.fromImage(face), Tensor(intArrayOf(1, identity.size), identity)))[0].toImage()
+    /** Mask-net's Mask face `(S, S)` of an aligned face crop and a unit identity vector `(D,)`. */
+    fun maskFace(face: RgbImage, identity: FloatArray): RgbImage {
+        require("masknet")
+        return graphs.getValue("masknet").run(listOf(Tensor.fromImage(face), Tensor(intArrayOf(1, identity.size), identity)))[0].toImage()
+    }
+
+    /** Masks v2: donor `donor` of the bank over the aligned face crop `(S, S)`. */
+    fun donorMask(face: RgbImage, donor: Int): RgbImage {
+        require("donors")
+        val bank = donors!!
+        if (donor !in bank.indices) throw IllegalArgumentException("donor $donor does not exist; the bundle has 0..${bank.size - 1}")
+        return Masks.compose(face, bank[donor])
+    }
 
     /** Masked tile `(S, S)`, rounded to the 8 bits a PNG stores. */
     fun hide(protectedTile: RgbImage, maskTile: RgbImage): RgbImage =
@@ -116,7 +160,8 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         graphs.getValue("reveal").run(listOf(Tensor.fromImage(maskedTile), Tensor.zeros(1, 3, size, size)))[0].toImage()
 
     companion object {
-        val PIPELINE_GRAPHS = listOf("masknet", "hide", "reveal")
+        val PIPELINE_GRAPHS = listOf("hide", "reveal")
+        val MASK_GENERATORS = listOf("donors", "masknet")  // Masks v2 (the default) and the paper's Mask-net
 
         /** A little-endian float32 `(K, D)` .npy file (what `identities.npy` is). */
         fun readNpyMatrix(file: File): Array<FloatArray> {

@@ -33,6 +33,8 @@ object Pipeline {
     // original: recover mixes them with this weight on the masked one (the Python SDK's
     // UNTOUCHED_MASKED_WEIGHT, and its reasons).
     const val UNTOUCHED_MASKED_WEIGHT = 0.8f
+    // Each face draws its donor here: photos of one person do not share a Mask.
+    private val random = java.security.SecureRandom()
 
     /** Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide. */
     fun findFaces(bundle: Bundle, rgb: RgbImage): List<Face> {
@@ -51,14 +53,16 @@ object Pipeline {
     private fun round1(v: Double) = Math.round(v * 10) / 10.0
 
     /**
-     * Put a Mask on every face of `photo` and hide the original faces in it. `identity`: a preset
-     * index, or null (face i gets preset i mod K); `secret`: only its holder can recover the faces
+     * Put a Mask on every face of `photo` and hide the original faces in it. `masks`: "donors"
+     * (Masks v2, the default: a face of nobody from the bundle's bank; `donor` fixes which, else
+     * each face draws one at random) or "masknet" (the paper's; `identity`: a preset index, or
+     * null for face i gets preset i mod K); `secret`: only its holder can recover the faces
      * (null = keyless). Throws [AlreadyProtected] for a photo that carries an `imn` record and
      * [NoFaceFound] when there is nothing to protect. A grayscale photo (`mode` "L") gets a gray
      * Mask and a record saying so.
      */
     fun protect(photo: Photo, bundle: Bundle, identity: Int? = null, secret: Keys.Secret? = null,
-                progress: (String) -> Unit = {}): ProtectedImage {
+                progress: (String) -> Unit = {}, masks: String = "donors", donor: Int? = null): ProtectedImage {
         if (Metadata.CHUNK_KEY in photo.text) {
             // Hiding it again would bury the first record under the second: recovering would return
             // the first masked photo with no record, and its real faces would be lost for good.
@@ -68,6 +72,14 @@ object Pipeline {
         val rgb = photo.rgb
         val size = bundle.size
         Tiles.snap(doubleArrayOf(0.0, 0.0, 1.0, 1.0), rgb.width, rgb.height, size)  // ImageTooSmall before any work
+        bundle.require(masks)
+        if (masks == "donors" && identity != null) {
+            throw IllegalArgumentException("identity presets belong to Mask-net (masks = \"masknet\"); donors are chosen with donor =")
+        }
+        if (donor != null && (masks != "donors" || donor !in bundle.donors!!.indices)) {
+            throw IllegalArgumentException(if (masks == "donors") "donor $donor does not exist; the bundle has 0..${bundle.donors!!.size - 1}"
+                                           else "donor = chooses a donor of Masks v2 (masks = \"donors\")")
+        }
         if (identity != null && identity !in bundle.identities.indices) {
             throw IllegalArgumentException("identity preset $identity does not exist; the bundle has 0..${bundle.identities.size - 1}")
         }
@@ -86,8 +98,9 @@ object Pipeline {
         val faceRecords = JsonArray()
         for ((i, face) in faces.withIndex()) {
             progress("mask face ${i + 1}/${faces.size}")
-            val preset = identity ?: i % bundle.identities.size
-            var mask = bundle.maskFace(Align.alignedCrop(rgb, transforms[i], size), bundle.identities[preset])
+            val crop = Align.alignedCrop(rgb, transforms[i], size)
+            val chosen = if (masks == "donors") donor ?: random.nextInt(bundle.donors!!.size) else identity ?: i % bundle.identities.size
+            var mask = if (masks == "donors") bundle.donorMask(crop, chosen) else bundle.maskFace(crop, bundle.identities[chosen])
             if (photo.mode == "L") {  // a grayscale photo gets a grayscale Mask
                 val gray = PhotoIo.toGray(mask)
                 mask = RgbImage(mask.width, mask.height, ByteArray(3 * gray.size) { gray[it / 3] })
@@ -102,7 +115,7 @@ object Pipeline {
                 add("landmarks", JsonArray().apply {
                     face.landmarks.forEach { p -> add(JsonArray().apply { add(round1(p[0].toDouble())); add(round1(p[1].toDouble())) }) }
                 })
-                addProperty("identity", preset)
+                addProperty(if (masks == "donors") "donor" else "identity", chosen)
             })
         }
         val model = bundle.manifest.getAsJsonObject("model")
@@ -135,6 +148,7 @@ object Pipeline {
             add("bundle", bundle.describe())
             add("regions", JsonArray().apply { regions.forEach { add(Metadata.regionJson(it)) } })
             add("faces", faceRecords)
+            addProperty("masks", masks)
             addProperty("keyed", keyed != null)
             addProperty("digest", Metadata.pixelDigest(out, regions))
             if (keyed != null) add("key", JsonObject().apply {

@@ -23,7 +23,7 @@ class PipelineTest {
         fun bundle(): Bundle {
             opened?.let { return it }
             val r = ProcessRuntime(TestEnv.python).also { runtime = it }
-            return Bundle(TestEnv.bundle!!, r, target = TestEnv.target, precision = "fp32").also { opened = it }
+            return Bundle(TestEnv.bundle!!, r, target = TestEnv.target, precision = "fp32", codec = ImageIoCodec).also { opened = it }
         }
 
         @AfterClass @JvmStatic fun stop() { runtime?.close() }
@@ -80,7 +80,7 @@ class PipelineTest {
     @Test fun protectMatchesThePythonSdk() {
         val input = read("astronaut.png")
         val python = read("python.imn.png")
-        val mine = Pipeline.protect(input, bundle())
+        val mine = Pipeline.protect(input, bundle(), donor = 0)  // the donor the Python SDK was given
         val record = Metadata.parseRecord(python.text)
         assertEquals(record.regions, Metadata.parseRecord(mapOf("imn" to mine.record.toString())).regions)
         assertTrue("pixels outside the regions must be the input's", outsideEqual(mine.rgb, input.rgb, record.regions))

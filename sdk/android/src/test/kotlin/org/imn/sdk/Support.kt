@@ -24,6 +24,8 @@ object TestEnv {
     val corpus: File? = System.getenv("IMN_METADATA_CORPUS")?.let { File(it) }
     /** Photos every SDK must refuse (tests/sdk/image_corpus, its README says why). */
     val imageCorpus = File(System.getenv("IMN_IMAGE_CORPUS") ?: "../../tests/sdk/image_corpus")
+    /** The shipped models (the donor bank of Masks v2). */
+    val models = File(System.getenv("IMN_MODELS") ?: "../../models")
 
     /** Set by tests/sdk/test_android_sdk.py: a missing bundle, case or corpus then fails the run
      *  instead of skipping the tests that need it (JUnit 4 reports skips as passes). */
