@@ -78,6 +78,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="Mask faces from Mask-net with random identity presets (the paper's "
                         "pipeline) instead of other faces; default weights models/imn-masknet.pt")
     p.add_argument("--presets", default=None, help="identity presets for --masknet")
+    p.add_argument("--donors", nargs="?", const="", default=None, metavar="FOLDER",
+                   help="train on Masks v2 (the product's default Masks) from the donor bank "
+                        "(default models/donors.json)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -95,6 +98,7 @@ def _train_config(args: argparse.Namespace, out: str):
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
+        donors=getattr(args, "donors", None),
         key_piece=getattr(args, "key_piece", 0), key_target=getattr(args, "key_target", "cover"),
         progress=not args.no_progress)
 

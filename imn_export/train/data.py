@@ -75,6 +75,26 @@ class MaskNetMask:
         return torch.cat(masks).mul(255).round().clamp(0, 255).to(torch.uint8)
 
 
+class DonorMask:
+    """Masks v2 (the product's default): each protected face under a random donor of the bank
+    (``(K, S, S, 4)`` uint8, ``imn_export.donors.bank.read_bank``), composed as the SDKs do."""
+
+    def __init__(self, donors: np.ndarray):
+        self.donors = donors
+
+    @torch.no_grad()
+    def __call__(self, faces: torch.Tensor, index: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        from imn_sdk.masks import compose
+
+        pick = torch.randint(0, len(self.donors), index.shape, generator=generator, device=generator.device)
+        protected = faces[index.to(faces.device)].permute(0, 2, 3, 1).cpu().numpy()
+        if protected.shape[1:3] != self.donors.shape[1:3]:
+            raise ValueError(f"donors are {self.donors.shape[1]} px, training faces {protected.shape[1]} px")
+        masks = np.stack([compose(face, self.donors[int(k)]) for face, k in zip(protected, pick.cpu())])
+        return torch.from_numpy(masks).permute(0, 3, 1, 2).contiguous().to(faces.device)
+
+
 def photometric_jitter(x: torch.Tensor, generator: torch.Generator, probability: float = 0.5,
                        max_contrast: float = 1.8, max_shift: float = 0.3) -> torch.Tensor:
     """Random contrast and brightness per image, clipped to [0, 1]: ``(B, 3, H, W)``.

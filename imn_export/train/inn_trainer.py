@@ -55,6 +55,7 @@ class TrainConfig:
     qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
     masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
     presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
+    donors: str | None = None  # Masks v2 from the donor bank in this folder ("" = models/)
     key_piece: int = 0  # > 0: keyed training, images scrambled in pieces this size
     key_target: str = "cover"  # which image the key scrambles: "cover" (the Mask) or "face"
     progress: bool = True
@@ -141,7 +142,14 @@ def _restore_rng(state: dict, generator: torch.Generator) -> None:
 
 
 def _mask_source(config: TrainConfig, device: torch.device):
-    """``None`` (another face is the Mask) or Mask-net with the presets."""
+    """``None`` (another face is the Mask), Masks v2 from the donor bank, or Mask-net with the presets."""
+    if config.masknet is not None and config.donors is not None:
+        raise ValueError("choose one Mask source: donors or masknet")
+    if config.donors is not None:
+        from imn_export.donors.bank import read_bank
+        from imn_export.train.checkpoint import MODELS_DIR
+        from imn_export.train.data import DonorMask
+        return DonorMask(read_bank(Path(config.donors or MODELS_DIR)))
     if config.masknet is None:
         return None
     from imn_export.identity.presets import PRESETS_NAME, load_presets
