@@ -49,8 +49,9 @@ def build_scene(faces: list[np.ndarray], backdrop: np.ndarray, size: tuple[int, 
 
 
 def evaluate_photos(bundle, paths: list[Path], faces_per_photo: int = 1, size=(1024, 768),
-                    seed: int = 0, progress: bool = True, figure_rows: int = 0) -> dict:
-    """protect -> PNG -> recover for photos of ``faces_per_photo`` faces each, from ``paths``."""
+                    seed: int = 0, progress: bool = True, figure_rows: int = 0, masks: str = "donors") -> dict:
+    """protect -> PNG -> recover for photos of ``faces_per_photo`` faces each, from ``paths``,
+    with ``masks`` ("donors", Masks v2, or "masknet") making the Mask faces."""
     from imn_sdk import NoFaceFound, protect, recover
 
     rng = np.random.default_rng(seed)
@@ -62,7 +63,7 @@ def evaluate_photos(bundle, paths: list[Path], faces_per_photo: int = 1, size=(1
             scene, boxes = build_scene(faces, background(k), size, rng)
             faces_total += len(faces)
             try:
-                result = protect(scene, bundle)
+                result = protect(scene, bundle, masks=masks)
             except NoFaceFound:
                 rows.append({"photo": k, "faces": [p.name for p in group], "found": 0})
                 continue

@@ -359,10 +359,13 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
     hiding, meta = load_hiding_network(args.weights, device)
     replacements = None
     if args.masks == "donors":
-        from imn_export.donors.bank import read_bank
+        from imn_export.donors.bank import manifest_entry, read_bank
         folder = Path(args.donors or MODELS_DIR)
         make = donor_masks(read_bank(folder), args.seed)
-        generator = f"donors ({folder.name}/donors.json, face i gets a donor drawn with seed {args.seed})"
+        bank = manifest_entry(folder)
+        size_mb = (folder / bank["file"]).stat().st_size / 1e6
+        generator = (f"donors ({folder.name}/donors.json: {bank['count']} donors, {size_mb:.2f} MB added to a "
+                     f"bundle; face i gets a donor drawn with seed {args.seed})")
     else:
         from imn_export.identity.presets import load_presets, preset_info
         from imn_export.train.checkpoint import load_masknet

@@ -211,7 +211,8 @@ def cmd_eval_photos(args) -> int:
     bundle = _bundle(args)
     paths = select_images(args.images, "all", args.limit)
     results = evaluate_photos(bundle, paths, args.faces_per_photo, (args.width, args.height),
-                              progress=not args.no_progress, figure_rows=3 if args.figure else 0)
+                              progress=not args.no_progress, figure_rows=3 if args.figure else 0,
+                              masks=args.masks)
     figure = results.pop("_figure")
     m = results["mean"]
     print(f"{results['photos']} photos of {args.width}x{args.height}, {args.faces_per_photo} face(s) "
@@ -252,6 +253,8 @@ def add_photo_eval_commands(sub) -> None:
     p.add_argument("--images", default="../shared/data/faces-real-eval",
                    help="folder of aligned face images to paste (default %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N images (default all)")
+    p.add_argument("--masks", choices=("donors", "masknet"), default="donors",
+                   help="Mask generator: donors (Masks v2, default) or masknet (the paper's)")
     p.add_argument("--faces-per-photo", type=int, default=1,
                    help="faces pasted into each photo (default %(default)s)")
     p.add_argument("--width", type=int, default=1024, help="photo width in pixels (default %(default)s)")

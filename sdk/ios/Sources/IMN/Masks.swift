@@ -17,6 +17,12 @@ public enum Masks {
     public struct Donor {
         public let face: RGBImage
         public let outline: [UInt8]
+
+        public init(face: RGBImage, outline: [UInt8]) {
+            precondition(outline.count == face.width * face.height, "an outline needs one byte per pixel")
+            self.face = face
+            self.outline = outline
+        }
     }
 
     /// `(S·S)` superellipse radius of each pixel centre (1 on the region's border).
@@ -43,7 +49,11 @@ public enum Masks {
 
     /// The bank from its decoded PNG (bundle.md, "donors"): two rows of `count` tiles of `box`'s size.
     public static func loadBank(_ atlas: RGBImage, count: Int, size: Int, box: [Int]) throws -> [Donor] {
+        guard box.count == 4 else { throw IMNError.bundleMismatch("the donor bank's box needs 4 numbers, got \(box)") }
         let (x0, y0, w, h) = (box[0], box[1], box[2] - box[0], box[3] - box[1])
+        guard x0 >= 0, y0 >= 0, w > 0, h > 0, box[2] <= size, box[3] <= size else {
+            throw IMNError.bundleMismatch("the donor bank's box \(box) does not lie inside a \(size)-px crop")
+        }
         guard atlas.width == w * count, atlas.height == 2 * h else {
             throw IMNError.bundleMismatch("the donor bank is \(atlas.width)x\(atlas.height); the manifest says two rows of \(count) donors of \(w)x\(h)")
         }

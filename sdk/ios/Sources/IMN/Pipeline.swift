@@ -75,9 +75,9 @@ public enum Pipeline {
             throw IMNError.alreadyProtected("this photo is already protected by IMN; protecting it again would lose its hidden " +
                                             "faces for good: protect the original photo, or recover this one first")
         }
+        try bundle.require(masks)
         let rgb = photo.rgb, size = bundle.size
         _ = try Tiles.snap([0, 0, 1, 1], width: rgb.width, height: rgb.height, tile: size)  // too small: before any work
-        try bundle.require(masks)
         if masks == "donors" && identity != nil {
             throw IMNError.invalidImage("identity presets belong to Mask-net (masks: \"masknet\"); donors are chosen with donor:")
         }

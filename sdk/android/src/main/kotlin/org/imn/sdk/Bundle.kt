@@ -58,6 +58,8 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
 
     /** The donor bank, checked against the manifest's SHA-256 and decoded by `codec`. */
     private fun loadDonors(entry: JsonObject, codec: PhotoCodec): List<Masks.Donor> {
+        val missing = listOf("file", "sha256", "count", "size", "box").filter { !entry.has(it) }
+        if (missing.isNotEmpty()) throw BundleMismatch("the manifest's donors entry lacks ${missing.joinToString()}")
         val file = File(folder, entry["file"].asString)
         val bytes = file.readBytes()
         val digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }

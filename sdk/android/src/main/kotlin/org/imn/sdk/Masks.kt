@@ -53,6 +53,9 @@ object Masks {
         val (x0, y0, x1, y1) = box.toList()
         val w = x1 - x0
         val h = y1 - y0
+        if (x0 < 0 || y0 < 0 || w <= 0 || h <= 0 || x1 > size || y1 > size) {
+            throw BundleMismatch("the donor bank's box ${box.toList()} does not lie inside a $size-px crop")
+        }
         if (atlas.width != w * count || atlas.height != 2 * h) {
             throw BundleMismatch("the donor bank is ${atlas.width}x${atlas.height}; the manifest says two rows of $count donors of ${w}x$h")
         }

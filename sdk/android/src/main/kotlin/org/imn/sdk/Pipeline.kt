@@ -69,10 +69,10 @@ object Pipeline {
             throw AlreadyProtected("this photo is already protected by IMN; protecting it again would lose its hidden " +
                                    "faces for good: protect the original photo, or recover this one first")
         }
+        bundle.require(masks)
         val rgb = photo.rgb
         val size = bundle.size
         Tiles.snap(doubleArrayOf(0.0, 0.0, 1.0, 1.0), rgb.width, rgb.height, size)  // ImageTooSmall before any work
-        bundle.require(masks)
         if (masks == "donors" && identity != null) {
             throw IllegalArgumentException("identity presets belong to Mask-net (masks = \"masknet\"); donors are chosen with donor =")
         }
