@@ -16,7 +16,7 @@ from imn_sdk import (AlreadyProtected, BundleMismatch, ImageModified, ImageTooLa
                      InvalidImage, NoFaceFound, NotProtected, OutputExists, Secret, generate_key,
                      protect, recover)
 from imn_sdk import photo_io
-from imn_sdk.metadata import CHUNK_KEY, dump_record
+from imn_sdk.metadata import CHUNK_KEY, InvalidMetadata, dump_record
 from tests.conftest import smooth_image
 
 # Measured 2026-11-27 with the shipped weights at 64-px tiles: astronaut region 38.35 dB recovered.
@@ -177,7 +177,9 @@ def test_protecting_a_protected_photo_is_refused_and_loses_nothing(bundle, prote
 
 CORPUS = Path(__file__).parent / "image_corpus"
 CORPUS_ERRORS = {"rgb16.png": (InvalidImage, "16-bit"), "rgba16.png": (InvalidImage, "16-bit"),
-                 "gray16.png": (InvalidImage, "16-bit"), "already-protected.png": (AlreadyProtected, "already")}
+                 "gray16.png": (InvalidImage, "16-bit"), "already-protected.png": (AlreadyProtected, "already"),
+                 "imn-chunk-bomb.png": (InvalidImage, "metadata is larger"),
+                 "text-over-64mb.png": (InvalidImage, "metadata is larger")}
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS_ERRORS))
@@ -186,6 +188,29 @@ def test_image_corpus(bundle, name):
     error, words = CORPUS_ERRORS[name]
     with pytest.raises(error, match=words):
         protect(CORPUS / name, bundle)
+
+
+@pytest.mark.parametrize("name", ["imn-chunk-bomb.png", "text-over-64mb.png"])
+def test_recover_refuses_text_chunk_bombs_with_its_own_error(bundle, name):
+    with pytest.raises(InvalidImage, match="metadata is larger"):
+        recover(CORPUS / name, bundle)
+
+
+def test_recover_refuses_a_region_flood_before_revealing(bundle, tmp_path):
+    """4,096 full-photo regions with their digest recomputed: refused by the reader, not after
+    revealing the photo 4,096 times."""
+    import json
+
+    from imn_sdk.metadata import pixel_digest
+    record = json.loads((Path(__file__).parent / "metadata_corpus" / "regions-flood.json").read_text())
+    rgb = np.full((256, 256, 3), 90, np.uint8)
+    record["bundle"] = bundle.describe()
+    record["regions"] = [{"x": 0, "y": 0, "width": 256, "height": 256}] * 4096
+    record["digest"] = pixel_digest(rgb, record["regions"])
+    path = tmp_path / "flood.png"
+    Image.fromarray(rgb).save(path, pnginfo=_info(record))
+    with pytest.raises(InvalidMetadata, match="regions cover more than the photo"):
+        recover(path, bundle)
 
 
 def test_corpus_lists_every_file():

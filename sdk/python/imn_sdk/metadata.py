@@ -56,6 +56,20 @@ def _landmarks_ok(marks) -> bool:
     return max(xs) - min(xs) + max(ys) - min(ys) >= 1
 
 
+def _regions_disjoint(regions: list[dict], photo_area: int) -> None:
+    """Protect writes regions that never overlap and so cover at most the photo: anything else
+    is crafted, and would make recover reveal the same pixels again and again (4,096 full-photo
+    regions: hours of CPU)."""
+    if sum(r["width"] * r["height"] for r in regions) > photo_area:
+        raise InvalidMetadata("imn metadata: the regions cover more than the photo")
+    box = np.array([[r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]] for r in regions], np.int64)
+    overlap = ((box[:, None, 0] < box[None, :, 2]) & (box[None, :, 0] < box[:, None, 2])
+               & (box[:, None, 1] < box[None, :, 3]) & (box[None, :, 1] < box[:, None, 3]))
+    np.fill_diagonal(overlap, False)
+    if overlap.any():
+        raise InvalidMetadata("imn metadata: regions overlap")
+
+
 def parse_record(text_chunks: dict[str, str]) -> dict:
     """The validated record from a PNG's text chunks; ``NotProtected`` when there is none."""
     if CHUNK_KEY not in text_chunks:
@@ -92,6 +106,7 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
         w, h = _int(r.get("width"), "region.width", tile), _int(r.get("height"), "region.height", tile)
         if w % tile or h % tile or x + w > width or y + h > height:
             raise InvalidMetadata(f"imn metadata: region {r} is not whole tiles inside the image")
+    _regions_disjoint(regions, width * height)
     faces = record.get("faces", [])
     if not isinstance(faces, list) or len(faces) > 4096:
         raise InvalidMetadata("imn metadata: faces must be a list")

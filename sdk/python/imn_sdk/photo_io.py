@@ -57,6 +57,12 @@ def _open(source) -> Image.Image:
         raise ImageTooLarge(f"more than {MAX_PIXELS / 1e6:.0f} megapixels ({error})") from None
     except UnidentifiedImageError:
         raise InvalidImage("not an image IMN can read (PNG, JPEG, TIFF, WebP, ...)") from None
+    except (ValueError, SyntaxError, OSError) as error:
+        # Pillow reads a PNG's text chunks when it opens it and stops at 1 MB decompressed per
+        # chunk and 64 MB in all (a few KB of crafted zlib can claim more): "Decompressed data
+        # too large", "Too much memory used in text chunks".
+        raise InvalidImage(f"the file is damaged, or its metadata is larger than an image's "
+                           f"may be ({error})") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise ImageTooLarge(f"{width}x{height} is {width * height / 1e6:.0f} MP; IMN "

@@ -97,6 +97,10 @@ public enum Metadata {
             if w % tile != 0 || h % tile != 0 || x + w > width || y + h > height { throw fail("region \(r) is not whole tiles inside the image") }
             return Box(x, y, x + w, y + h)
         }
+        // Protect writes regions that never overlap, so they cover at most the photo: anything
+        // else is crafted and would make recover reveal the same pixels again and again.
+        if regions.reduce(0, { $0 + $1.width * $1.height }) > width * height { throw fail("the regions cover more than the photo") }
+        for i in regions.indices { for j in regions.indices where j > i && regions[i].overlaps(regions[j]) { throw fail("regions overlap") } }
         let faceList = record["faces"] ?? [Any]()
         guard let faceArray = faceList as? [Any], faceArray.count <= 4096 else { throw fail("faces must be a list") }
         let faces: [[[Double]]] = try faceArray.map { f in

@@ -104,6 +104,12 @@ object Metadata {
             }
             Box(x, y, x + w, y + h)
         }
+        // Protect writes regions that never overlap, so they cover at most the photo: anything
+        // else is crafted and would make recover reveal the same pixels again and again.
+        if (regions.fold(0L) { a, r -> a + r.width.toLong() * r.height } > width.toLong() * height) fail("the regions cover more than the photo")
+        for (i in regions.indices) for (j in i + 1 until regions.size) {
+            if (regions[i].overlaps(regions[j])) fail("regions overlap")
+        }
         val faceList = record.get("faces") ?: com.google.gson.JsonArray()
         if (!faceList.isJsonArray || faceList.asJsonArray.size() > 4096) fail("faces must be a list")
         val faces = faceList.asJsonArray.map { f ->
