@@ -166,18 +166,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _donor_masks(folder: str):
-    """``make_mask`` for evaluate_pairs: Masks v2, a donor of the bank drawn per face (seed 0)."""
+    """``make_mask`` for evaluate_pairs: Masks v2 drawn as the SDKs draw them (seed 0)."""
     from imn_export.donors.bank import read_bank
     from imn_export.identity.privacy import donor_masks
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
 
     bank = Path(folder or MODELS_DIR)
-    draw = donor_masks(read_bank(bank))
+    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder())
 
     def make(face, i):
         mask, source = draw(face, i)
         return mask, f"donor {source['donor']}"
-    return make, f"Masks v2: a donor of {bank / 'donors.json'} per face (seed 0)"
+    return make, f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity (seed 0)"
 
 
 def _masknet_masks(args: argparse.Namespace, device):
@@ -361,11 +361,14 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
     if args.masks == "donors":
         from imn_export.donors.bank import manifest_entry, read_bank
         folder = Path(args.donors or MODELS_DIR)
-        make = donor_masks(read_bank(folder), args.seed)
+        from imn_export.train.checkpoint import load_identity_encoder
+        encoder = None if args.uniform_donors else load_identity_encoder()
+        make = donor_masks(read_bank(folder), args.seed, encoder)
         bank = manifest_entry(folder)
         size_mb = (folder / bank["file"]).stat().st_size / 1e6
+        rule = "any donor" if encoder is None else "one of the 8 farthest by identity"
         generator = (f"donors ({folder.name}/donors.json: {bank['count']} donors, {size_mb:.2f} MB added to a "
-                     f"bundle; face i gets a donor drawn with seed {args.seed})")
+                     f"bundle; each face draws {rule}, seed {args.seed})")
     else:
         from imn_export.identity.presets import load_presets, preset_info
         from imn_export.train.checkpoint import load_masknet
@@ -623,6 +626,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--masks", choices=("donors", "masknet"), default="donors", help="Mask generator")
     p.add_argument("--donors", default=None, help="folder with donors.json (default models/)")
     p.add_argument("--seed", type=int, default=0, help="draws each face's donor")
+    p.add_argument("--uniform-donors", action="store_true",
+                   help="draw donors uniformly, as a bundle without the identity graph does "
+                        "(default: among the 8 farthest by the identity encoder, as the SDKs do)")
     p.add_argument("--masknet", default=None, help="default models/imn-masknet.pt")
     p.add_argument("--presets", default=None, help="default models/identities.npy")
     p.add_argument("--preset-faces", default="../shared/data/faces",

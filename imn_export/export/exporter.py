@@ -27,12 +27,14 @@ from imn_export.device import resolve_device
 from imn_export.export.bench import median_ms
 from imn_export.export.bundle import (SCHEMA_VERSION, merge_artifacts, move_into_place, read_manifest,
                                       remove_path, sha256_path, size_bytes, write_manifest)
+from imn_export.donors.choice import identity_input
 from imn_export.export.formats import ExportFormat, plan
-from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, Models, sample_inputs
+from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, IdentityGraph, Models, sample_inputs
 from imn_export.export.samples import calibration_images, check_images
 from imn_export.identity.presets import PRESETS_NAME, load_presets
-from imn_export.train.checkpoint import (MASKNET_WEIGHTS_NAME, MODELS_DIR, QAT_WEIGHTS_NAME,
-                                         load_hiding_network, load_masknet)
+from imn_export.train.checkpoint import (IDENTITY_WEIGHTS_NAME, MASKNET_WEIGHTS_NAME, MODELS_DIR,
+                                         QAT_WEIGHTS_NAME, load_hiding_network, load_identity_encoder,
+                                         load_masknet)
 from imn_export.verify.parity import (GraphRunners, RoundTrip, from_uint8_image, output_parity,
                                       round_trip, to_uint8_image, torch_runner, torch_runners)
 from imn_export.verify.thresholds import INVERTIBILITY_MAX_ERROR, RECOVERY_DROP_DB, parity_threshold
@@ -183,6 +185,12 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         identities = load_presets(identities_path)
         model["masknet"] = {"checkpoint": masknet_path.name, "sha256": sha256_path(masknet_path),
                             "config": models.masknet.config.to_dict()}
+    donors_folder = _donors_folder(options, log)
+    if donors_folder is not None and (MODELS_DIR / IDENTITY_WEIGHTS_NAME).is_file():
+        # Masks v2 draw each face's donor far from it by this encoder (sdk/spec/photo.md §3).
+        models.identity = load_identity_encoder()
+        model["identity"] = {"checkpoint": IDENTITY_WEIGHTS_NAME,
+                             "sha256": sha256_path(MODELS_DIR / IDENTITY_WEIGHTS_NAME)}
     graphs = [spec for spec in GRAPHS.values() if spec.available(models)]
     if options.graphs != "all":
         wanted = [g.strip() for g in options.graphs.split(",") if g.strip()]
@@ -213,16 +221,23 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         references["masknet"] = torch_runner(
             lambda f, i: (models.masknet.to(device)(f, i),), ("mask",), device)
         check_inputs["masknet"] = masknet_inputs(check_pairs, identities)
+    if models.identity is not None:
+        identity_graph = IdentityGraph(models.identity).to(device).eval()
+        references["identity"] = torch_runner(identity_graph, ("identity",), device)
+        check_inputs["identity"] = [(identity_input(p),) for p, _ in check_pairs]
     calibration = None
     if any(precision == "int8" and fmt.calibrates_int8 for fmt, precision in pairs):
         calibration_set = calibration_images(options.size)
         calibration = calibration_inputs(reference, calibration_set.pairs())
         if models.masknet is not None:
             calibration["masknet"] = masknet_inputs(calibration_set.pairs(), identities)
+        if models.identity is not None:
+            calibration["identity"] = [(identity_input(p),) for p, _ in calibration_set.pairs()]
         calibration_source = calibration_set.source
 
     cpu_models = Models(copy.deepcopy(net).cpu().float().eval(),
-                        copy.deepcopy(models.masknet).cpu().float().eval() if models.masknet else None)
+                        copy.deepcopy(models.masknet).cpu().float().eval() if models.masknet else None,
+                        copy.deepcopy(models.identity).cpu().float().eval() if models.identity else None)
     created = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     reports: list[ArtifactReport] = []
     bar = tqdm(pairs, desc="imn-export", unit="target", disable=not options.progress)
@@ -249,7 +264,7 @@ def export_bundle(options: ExportOptions, log=print) -> tuple[list[ArtifactRepor
         new_manifest["identities"] = _write_identities(out, identities)
     elif manifest and "identities" in manifest:
         new_manifest["identities"] = manifest["identities"]
-    donors = _copy_donors(options, out, log)
+    donors = _copy_donors(donors_folder, options, out, models.identity)
     if donors is not None:
         new_manifest["donors"] = donors
     elif manifest and "donors" in manifest and manifest["donors"]["size"] == options.size:
@@ -300,16 +315,26 @@ def _export_detector(options: ExportOptions, pairs, model: dict, created: str, o
         return None
 
 
-def _copy_donors(options: ExportOptions, out: Path, log) -> dict | None:
-    """The donor bank of Masks v2 (``donors-{size}.png``) copied into the bundle, when one was
-    made for the export's crop size; its manifest entry."""
-    from imn_export.donors.bank import BANK_INFO, manifest_entry, resize_bank
+def _donors_folder(options: ExportOptions, log) -> Path | None:
+    """Where the donor bank of Masks v2 comes from (``--donors`` or models/), None without one."""
+    from imn_export.donors.bank import BANK_INFO
 
     folder = Path(options.donors) if options.donors else MODELS_DIR
-    if not (folder / BANK_INFO).is_file():
-        if options.donors:
-            raise FileNotFoundError(f"--donors {folder}: no {BANK_INFO} (make one with imn make-donors)")
-        log(f"no donor bank ({folder / BANK_INFO}): the bundle makes Masks with Mask-net only")
+    if (folder / BANK_INFO).is_file():
+        return folder
+    if options.donors:
+        raise FileNotFoundError(f"--donors {folder}: no {BANK_INFO} (make one with imn make-donors)")
+    log(f"no donor bank ({folder / BANK_INFO}): the bundle makes Masks with Mask-net only")
+    return None
+
+
+def _copy_donors(folder: Path | None, options: ExportOptions, out: Path, encoder) -> dict | None:
+    """The donor bank of Masks v2 (``donors-{size}.png``) copied into the bundle, resampled when
+    it was made for another crop size; its manifest entry, with each donor's identity vector
+    when the bundle has the ``identity`` graph."""
+    from imn_export.donors.bank import manifest_entry, read_bank, resize_bank
+
+    if folder is None:
         return None
     entry = manifest_entry(folder)
     if entry["size"] != options.size:
@@ -318,10 +343,17 @@ def _copy_donors(options: ExportOptions, out: Path, log) -> dict | None:
         with tempfile.TemporaryDirectory(prefix=".imn-donors-", dir=out) as tmp_dir:
             folder = resize_bank(folder, options.size, Path(tmp_dir)).parent
             entry = manifest_entry(folder)
+            donors = read_bank(folder)
             shutil.move(folder / entry["file"], out / f".tmp-{entry['file']}")
     else:
+        donors = read_bank(folder)
         shutil.copyfile(folder / entry["file"], out / f".tmp-{entry['file']}")
     move_into_place(out / f".tmp-{entry['file']}", out / entry["file"])
+    if encoder is not None:
+        from imn_export.donors.choice import donor_identities
+        from imn_sdk.bundle import DONOR_CANDIDATES
+        entry["identity"] = {"graph": "identity", "vectors": donor_identities(encoder, donors),
+                             "farthest": DONOR_CANDIDATES}
     return entry
 
 
@@ -355,10 +387,10 @@ def _export_pair(fmt, precision, options, model, cpu_models: Models, graphs: lis
                 report.status, report.error = "failed", f"{type(error).__name__}: {error}"
                 log(f"{fmt.key} {precision} {spec.name} failed: {error}")
                 log(traceback.format_exc(limit=3))
-        if "masknet" in runners:
-            checks = reports["masknet"].entry["checks"]
+        for name in [n for n in runners if n not in HIDING_GRAPHS]:  # Mask-net, identity: parity alone
+            checks = reports[name].entry["checks"]
             failures = ["parity"] if min(checks["parity_psnr"].values()) < checks["parity_threshold"] else []
-            _finish_report(reports["masknet"], failures, out, temps.pop("masknet"))
+            _finish_report(reports[name], failures, out, temps.pop(name))
         if not all(g in runners for g in HIDING_GRAPHS):
             for name in HIDING_GRAPHS:
                 if name in reports and reports[name].status != "failed":

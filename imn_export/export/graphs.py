@@ -21,10 +21,11 @@ from imn_export.nn.masknet import MaskNet
 
 @dataclass
 class Models:
-    """The networks a bundle is exported from; ``masknet`` is optional."""
+    """The networks a bundle is exported from; ``masknet`` and ``identity`` are optional."""
 
     hiding: HidingNetwork
     masknet: MaskNet | None = None
+    identity: nn.Module | None = None   # the distilled identity encoder (donor choice, Masks v2)
 
 
 class HideGraph(nn.Module):
@@ -78,6 +79,31 @@ class MaskNetGraph(nn.Module):
         return (self.net(face, identity),)
 
 
+class IdentityGraph(nn.Module):
+    """``face (1, 3, 96, 96) in [0, 1] -> (identity (1, 128),)``: the distilled identity encoder
+    with BatchNorm folded, without its final normalisation (compare vectors by cosine; Core ML's
+    converters lack an L2-norm op). The face is the aligned crop box-resized to 96 px by the SDK
+    (Pillow's BOX, which every SDK reproduces), so the graph holds no resize."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        if encoder.config.input_size != IDENTITY_INPUT_SIZE:
+            raise ValueError(f"the identity graph takes {IDENTITY_INPUT_SIZE}-px faces; this encoder "
+                             f"was trained at {encoder.config.input_size}")
+        self.net = fold_batch_norms(encoder)
+
+    def forward(self, face: torch.Tensor) -> tuple[torch.Tensor]:
+        x = self.net.features((face - 0.5) / 0.5)
+        return (self.net.head(self.net.global_depthwise(x).flatten(1)) * IDENTITY_OUTPUT_SCALE,)
+
+
+IDENTITY_INPUT_SIZE = 96
+# The encoder's vectors before normalisation are about 16.6 long on real faces; scaled by 1/16
+# they are near unit length, so parity in dB over a peak of 1 means what it does for images
+# (int8 at 38 dB: cosine >= 0.989 to fp32 on 20 real faces).
+IDENTITY_OUTPUT_SCALE = 1 / 16
+
+
 def image_shape(size: int) -> tuple[int, int, int, int]:
     """Static NCHW shape of every image tensor at artifact size ``size``."""
     return (1, 3, size, size)
@@ -92,13 +118,14 @@ class GraphSpec:
     doc: str
     quant: QuantScope
     needs: str = "hiding"                      # which of Models it is built from
-    vectors: tuple[str, ...] = ()              # inputs that are (1, D) vectors, not images
+    vectors: tuple[str, ...] = ()              # inputs or outputs that are (1, D) vectors, not images
+    image_size: int | None = None              # fixed image side; None = the artifact's size
 
     def available(self, models: Models) -> bool:
         return getattr(models, self.needs) is not None
 
     def input_shape(self, name: str, size: int, vector_dim: int = 128) -> tuple[int, ...]:
-        return (1, vector_dim) if name in self.vectors else image_shape(size)
+        return (1, vector_dim) if name in self.vectors else image_shape(self.image_size or size)
 
 
 GRAPHS: dict[str, GraphSpec] = {
@@ -112,6 +139,9 @@ GRAPHS: dict[str, GraphSpec] = {
         GraphSpec("masknet", lambda m: MaskNetGraph(m.masknet), ("face", "identity"), ("mask",),
                   "make the Mask face: the aligned face with a replacement identity", CONVOLUTIONS,
                   needs="masknet", vectors=("identity",)),
+        GraphSpec("identity", lambda m: IdentityGraph(m.identity), ("face",), ("identity",),
+                  "the identity vector of an aligned face at 96 px, to draw a donor far from it",
+                  CONVOLUTIONS, needs="identity", vectors=("identity",), image_size=IDENTITY_INPUT_SIZE),
     )
 }
 HIDING_GRAPHS = ("hide", "reveal")

@@ -42,14 +42,25 @@ def wilson(successes: int, n: int) -> list[float]:
     return [round(float(interval.low), 4), round(float(interval.high), 4)]
 
 
-def donor_masks(donors: np.ndarray, seed: int = 0) -> MaskMaker:
-    """Masks v2 for the evaluation: face i gets a donor drawn by ``seed`` (repeatable)."""
+def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | None = None,
+                candidates: int = 8) -> MaskMaker:
+    """Masks v2 for the evaluation, drawn as the SDKs draw them (sdk/spec/photo.md §3) but
+    repeatably (``seed``): with ``encoder``, one of the ``candidates`` donors farthest from the
+    face by identity; without, any donor."""
     from imn_sdk.masks import compose
 
-    choice = np.random.default_rng(seed).integers(len(donors), size=1 << 16)
+    rng = np.random.default_rng(seed)
+    vectors = None
+    if encoder is not None:
+        from imn_export.donors.choice import donor_identities
+        vectors = np.asarray(donor_identities(encoder, donors), np.float32)
 
     def make(face: np.ndarray, i: int) -> tuple[np.ndarray, dict]:
-        k = int(choice[i % len(choice)])
+        if vectors is None:
+            k = int(rng.integers(len(donors)))
+        else:
+            from imn_export.donors.choice import farthest, identity_vectors
+            k = int(farthest(vectors, identity_vectors(encoder, [face])[0], candidates)[rng.integers(candidates)])
         return compose(face, donors[k]), {"donor": k}
     return make
 

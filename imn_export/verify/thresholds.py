@@ -13,7 +13,7 @@ _PARITY_BY_PRECISION = {"fp32": 60.0, "fp16": 45.0, "int8": 30.0}
 
 PARITY_PSNR: dict[tuple[str, str, str], float] = {
     (graph, fmt.key, precision): _PARITY_BY_PRECISION[precision]
-    for graph in ("hide", "reveal", "masknet") for fmt in FORMATS.values()
+    for graph in ("hide", "reveal", "masknet", "identity") for fmt in FORMATS.values()
     for precision in fmt.precisions
 }
 

@@ -70,7 +70,7 @@ def test_thresholds_hold(bundle, target, precision):
             continue
         assert min(checks["parity_psnr"].values()) >= checks["parity_threshold"], checks
         assert checks["passed"], checks
-        if graph not in HIDING_GRAPHS:  # Mask-net: parity is its whole check
+        if graph not in HIDING_GRAPHS:  # Mask-net, identity: parity is their whole check
             continue
         assert checks["invertibility_max_error"] <= checks["invertibility_limit"]
         assert checks["recovered_psnr"] >= checks["reference_recovered_psnr"] - checks["recovery_drop_limit_db"]
@@ -80,7 +80,9 @@ def test_thresholds_hold(bundle, target, precision):
 # AdaIN after int8 convs), so that artifact is only partly int8. Every other int8 artifact stores
 # all its learned weights as int8; the rest of the file (scales, int32 biases, graph) keeps it
 # under 4x: measured 2.9-3.6x at 256 px.
-PARTLY_INT8 = {("masknet", "tflite"): 1.05}
+# The identity graph is small (1.0 MB fp32): file overhead weighs more, measured 2.70x (ONNX) and
+# 2.46x (TFLite) with every conv and the head int8 (2026-11-29, 64 px; its input is 96 px always).
+PARTLY_INT8 = {("masknet", "tflite"): 1.05, ("identity", "onnx"): 2.5, ("identity", "tflite"): 2.3}
 INT8_SIZE_FLOOR = 2.8
 
 

@@ -96,6 +96,21 @@ def test_donors_are_drawn_per_face_unless_chosen(bundle, astronaut):
         protect(astronaut, bundle, identity=3)
 
 
+def test_donor_is_drawn_among_the_farthest_by_identity(bundle, astronaut, monkeypatch):
+    from imn_sdk import align
+    assert bundle.donor_identities is not None and bundle.donor_candidates == 8
+    face = protect(astronaut, bundle).faces[0]
+    crop = align.aligned_crop(astronaut, align.crop_transform(face.landmarks, bundle.size), bundle.size)
+    vector = bundle.identity(crop)
+    similarity = bundle.donor_identities @ (vector / np.linalg.norm(vector))
+    farthest = set(np.argsort(similarity, kind="stable")[:8].tolist())
+    drawn = {bundle.choose_donor(crop) for _ in range(40)}
+    assert drawn <= farthest and len(drawn) > 1
+    # Without the identity graph a bundle draws among all donors.
+    monkeypatch.setattr(bundle, "donor_identities", None)
+    assert len({bundle.choose_donor(crop) for _ in range(40)} - farthest) > 0
+
+
 def test_masknet_stays_selectable(bundle, astronaut):
     scene = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
     result = protect(scene, bundle, masks="masknet", identity=3)

@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,10 @@ from imn_sdk.errors import BundleMismatch
 
 PIPELINE_GRAPHS = ("hide", "reveal")
 MASK_GENERATORS = ("donors", "masknet")  # Masks v2 (the default) and the paper's Mask-net
+# A face draws its donor among this many farthest by identity: far enough that dlib calls the
+# Mask the same person in 0.7% of synthetic validation faces (0.0% for the single farthest, 6-7%
+# for any donor), while one person's photos do not all get one Mask (models/imn-donors.md).
+DONOR_CANDIDATES = 8
 RUNTIME_TARGETS = ("onnx", "tflite")
 
 
@@ -116,15 +121,17 @@ class Bundle:
         if "detector" not in self.manifest:
             raise BundleMismatch(f"{self.folder} lacks the face detector; export it with an ONNX "
                                  "target (imn-export --target onnx)")
-        graphs = [g for g in ("masknet", *PIPELINE_GRAPHS)
-                  if g in found and (g != "masknet" or "identities" in self.manifest)]
+        donors_entry = self.manifest.get("donors", {})
+        graphs = [g for g in ("masknet", "identity", *PIPELINE_GRAPHS)
+                  if g in found and (g != "masknet" or "identities" in self.manifest)
+                  and (g != "identity" or "identity" in donors_entry)]
         self.artifacts = {}
         for graph in graphs:
             entry = found[graph]
             self.artifacts[graph] = Artifact(entry, _RUNNERS[target](
                 self.folder / entry["file"], [i["name"] for i in entry["inputs"]],
                 [o["name"] for o in entry["outputs"]], threads))
-        sizes = {self.artifacts[g].entry["size"] for g in graphs}
+        sizes = {self.artifacts[g].entry["size"] for g in graphs if g != "identity"}
         if len(sizes) != 1:
             raise BundleMismatch(f"{', '.join(graphs)} differ in size ({sorted(sizes)})")
         self.size = sizes.pop()
@@ -133,6 +140,10 @@ class Bundle:
         self.identities = (np.load(self.folder / self.manifest["identities"]["file"]).astype(np.float32)
                            if "masknet" in self.artifacts else None)
         self.donors = load_donors(self.folder, self.manifest["donors"], self.size) if "donors" in self.manifest else None
+        # Each donor's identity vector (unit rows), when the bundle can embed faces to compare.
+        self.donor_identities = (np.asarray(donors_entry["identity"]["vectors"], np.float32)
+                                 if "identity" in self.artifacts and self.donors is not None else None)
+        self.donor_candidates = int(donors_entry.get("identity", {}).get("farthest", DONOR_CANDIDATES))
         self.mask_generators = tuple(g for g, ok in (("donors", self.donors is not None),
                                                      ("masknet", self.identities is not None)) if ok)
         if not self.mask_generators:
@@ -179,6 +190,28 @@ class Bundle:
         if not 0 <= donor < len(self.donors):
             raise ValueError(f"donor {donor} does not exist; the bundle has 0..{len(self.donors) - 1}")
         return masks.compose(face, self.donors[donor])
+
+    def choose_donor(self, face: np.ndarray) -> int:
+        """Masks v2's draw for an aligned ``face (S, S, 3)`` uint8 (sdk/spec/photo.md §3): one of the
+        manifest's ``farthest`` (8) donors least like it by identity (cosine), uniformly from a
+        cryptographic source; without an identity graph, any donor uniformly."""
+        self.require("donors")
+        if self.donor_identities is None:
+            return secrets.randbelow(len(self.donors))
+        vector = self.identity(face)
+        similarity = self.donor_identities @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+        farthest = np.argsort(similarity, kind="stable")[:self.donor_candidates]
+        return int(farthest[secrets.randbelow(len(farthest))])
+
+    def identity(self, face: np.ndarray) -> np.ndarray:
+        """The identity graph's vector ``(128,)`` (compare by cosine) of an aligned face
+        ``(S, S, 3)`` uint8, box-resized to the graph's input as Pillow's BOX filter does."""
+        from PIL import Image
+
+        side = self.artifacts["identity"].entry["inputs"][0]["shape"][-1]
+        small = np.asarray(Image.fromarray(face).resize((side, side), Image.BOX))
+        (vector,) = self.artifacts["identity"].run(to_nchw(small))
+        return vector[0]
 
     def require(self, generator: str) -> None:
         if generator not in MASK_GENERATORS:

@@ -11,7 +11,6 @@ chunk. recover: read the chunk -> check the digest and the bundle -> reveal each
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +152,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         say(f"mask face {i + 1}/{len(faces)}")
         crop = align.aligned_crop(rgb, to_crop, size)
         if masks == "donors":
-            chosen = donor if donor is not None else secrets.randbelow(len(bundle.donors))
+            chosen = donor if donor is not None else bundle.choose_donor(crop)
             mask, source = bundle.donor_mask(crop, chosen), {"donor": chosen}
         else:
             vector, preset = _identity(bundle, identity, i)

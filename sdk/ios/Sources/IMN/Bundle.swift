@@ -21,6 +21,10 @@ public final class IMNBundle {
     public let identities: [[Float]]
     /// Masks v2's donors; nil without a bank in the bundle or without a codec to decode it.
     public let donors: [Masks.Donor]?
+    /// Each donor's identity vector (unit rows), when the bundle can embed faces to compare.
+    public let donorIdentities: [[Float]]?
+    let donorCandidates: Int
+    public static let donorCandidates = 8  // the Python SDK's DONOR_CANDIDATES, and its reasons
     public let detector: [String: Graph]
     let entries: [String: [String: Any]]
     let graphs: [String: Graph]
@@ -50,9 +54,11 @@ public final class IMNBundle {
             throw IMNError.bundleMismatch("\(folder.path) lacks the face detector; export it with a \(target) target")
         }
         let identitiesFile = (manifest["identities"] as? [String: Any])?["file"] as? String
-        let graphNames = (found["masknet"] != nil && identitiesFile != nil ? ["masknet"] : []) + Self.pipelineGraphs
+        let donorIdentity = (manifest["donors"] as? [String: Any])?["identity"] as? [String: Any]
+        let graphNames = (found["masknet"] != nil && identitiesFile != nil ? ["masknet"] : [])
+            + (found["identity"] != nil && donorIdentity != nil ? ["identity"] : []) + Self.pipelineGraphs
         entries = found.filter { graphNames.contains($0.key) }
-        let sizes = Set(graphNames.compactMap { found[$0]?["size"] as? Int })
+        let sizes = Set(graphNames.filter { $0 != "identity" }.compactMap { found[$0]?["size"] as? Int })
         guard sizes.count == 1, let size = sizes.first else { throw IMNError.bundleMismatch("\(graphNames.joined(separator: ", ")) differ in size") }
         self.size = size
         let aux = ((manifest["model"] as? [String: Any])?["aux"] as? [String: Any])?["kind"] as? String ?? "zeros"
@@ -82,6 +88,32 @@ public final class IMNBundle {
         } else {
             donors = nil
         }
+        if donors != nil, graphNames.contains("identity"), let vectors = donorIdentity?["vectors"] as? [[NSNumber]] {
+            donorIdentities = vectors.map { $0.map { $0.floatValue } }
+        } else {
+            donorIdentities = nil
+        }
+        donorCandidates = donorIdentity?["farthest"] as? Int ?? Self.donorCandidates
+    }
+
+    /// Masks v2's draw for an aligned face (sdk/spec/photo.md §3): one of the manifest's `farthest`
+    /// (8) donors least like it by identity (cosine), uniformly from the system's CSPRNG; without
+    /// an identity graph, any donor uniformly.
+    public func chooseDonor(_ face: RGBImage) throws -> Int {
+        try require("donors")
+        guard let vectors = donorIdentities else { return Int.random(in: 0..<donors!.count) }
+        let v = try identity(face)
+        let norm = max(v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(), 1e-12)
+        let similarity = vectors.map { d in zip(d, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm }
+        // Stable: equal similarities keep index order, as the Python and Kotlin SDKs sort.
+        let farthest = similarity.indices.sorted { (similarity[$0], $0) < (similarity[$1], $1) }.prefix(donorCandidates)
+        return Array(farthest)[Int.random(in: 0..<farthest.count)]
+    }
+
+    /// The identity graph's vector (compare by cosine) of an aligned face, box-resized to its input.
+    public func identity(_ face: RGBImage) throws -> [Float] {
+        let side = ((entries["identity"]?["inputs"] as? [[String: Any]])?.first?["shape"] as? [Int])?.last ?? 96
+        return try graphs["identity"]!.run([Tensor.from(image: Resample.boxResize(face, width: side, height: side))])[0].data
     }
 
     /// The donor bank, checked against the manifest's SHA-256 and decoded by `codec`.

@@ -104,8 +104,7 @@ public enum Pipeline {
         for (i, face) in faces.enumerated() {
             progress("mask face \(i + 1)/\(faces.count)")
             let crop = Align.alignedCrop(rgb, transforms[i], size: size)
-            // Each face draws its donor from the system's CSPRNG: photos of one person do not share a Mask.
-            let chosen = masks == "donors" ? (donor ?? Int.random(in: 0..<bundle.donors!.count)) : (identity ?? i % bundle.identities.count)
+            let chosen = try masks == "donors" ? (donor ?? bundle.chooseDonor(crop)) : (identity ?? i % bundle.identities.count)
             var mask = try masks == "donors" ? bundle.donorMask(crop, donor: chosen)
                                              : bundle.maskFace(crop, identity: bundle.identities[chosen])
             if photo.mode == "L" {  // a grayscale photo gets a grayscale Mask

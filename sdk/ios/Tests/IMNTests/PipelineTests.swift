@@ -43,6 +43,16 @@ final class PipelineTests: XCTestCase {
         XCTAssertGreaterThan(psnr(back.rgb, input.rgb), 35)
     }
 
+    func testDonorsAreDrawnAmongTheFarthestByIdentity() throws {
+        let vectors = try XCTUnwrap(bundle.donorIdentities)
+        let face = Resample.boxResize(try read("astronaut.png").rgb, width: bundle.size, height: bundle.size)
+        let v = try bundle.identity(face)
+        let similarity = vectors.map { d in zip(d, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        let farthest = Set(similarity.indices.sorted { (similarity[$0], $0) < (similarity[$1], $1) }.prefix(8))
+        let drawn = Set(try (0..<40).map { _ in try bundle.chooseDonor(face) })
+        XCTAssertTrue(drawn.isSubset(of: farthest) && drawn.count > 1, "\(drawn) not within \(farthest)")
+    }
+
     func testRefusalsComeBeforeRevealing() throws {
         XCTAssertThrowsError(try Pipeline.recover(read("astronaut.png"), bundle: bundle)) {
             guard case IMNError.notProtected = $0 else { return XCTFail("\($0)") }

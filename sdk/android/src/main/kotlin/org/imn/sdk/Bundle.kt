@@ -19,6 +19,9 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
     val identities: Array<FloatArray>
     /** Masks v2's donors; null without a bank in the bundle or without a codec to decode it. */
     val donors: List<Masks.Donor>?
+    /** Each donor's identity vector (unit rows), when the bundle can embed faces to compare. */
+    val donorIdentities: List<FloatArray>?
+    private val donorCandidates: Int
     val detector: Map<String, Graph>
     private val entries: Map<String, JsonObject>
     private val graphs: Map<String, Graph>
@@ -40,9 +43,11 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         if (!manifest.has("detector")) {
             throw BundleMismatch("$folder lacks the face detector; export it with a $target target")
         }
-        val graphNames = listOf("masknet").filter { it in found && manifest.has("identities") } + PIPELINE_GRAPHS
+        val donorsEntry = manifest.getAsJsonObject("donors")
+        val graphNames = listOf("masknet").filter { it in found && manifest.has("identities") } +
+            listOf("identity").filter { it in found && donorsEntry?.has("identity") == true } + PIPELINE_GRAPHS
         entries = graphNames.associateWith { found.getValue(it) }
-        val sizes = entries.values.map { it["size"].asInt }.toSet()
+        val sizes = entries.filterKeys { it != "identity" }.values.map { it["size"].asInt }.toSet()
         if (sizes.size != 1) throw BundleMismatch("${graphNames.joinToString()} differ in size (${sizes.sorted()})")
         size = sizes.first()
         val aux = manifest.getAsJsonObject("model").getAsJsonObject("aux")?.get("kind")?.asString ?: "zeros"
@@ -54,6 +59,31 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         identities = if ("masknet" in entries) readNpyMatrix(File(folder, manifest.getAsJsonObject("identities")["file"].asString))
                      else emptyArray()
         donors = if (manifest.has("donors") && codec != null) loadDonors(manifest.getAsJsonObject("donors"), codec) else null
+        val identity = donorsEntry?.getAsJsonObject("identity")
+        donorIdentities = if (donors != null && "identity" in entries && identity != null)
+            identity.getAsJsonArray("vectors").map { v -> v.asJsonArray.map { it.asFloat }.toFloatArray() } else null
+        donorCandidates = identity?.get("farthest")?.asInt ?: DONOR_CANDIDATES
+    }
+
+    /**
+     * Masks v2's draw for an aligned face (sdk/spec/photo.md §3): one of the manifest's `farthest`
+     * (8) donors least like it by identity (cosine), uniformly from a cryptographic source;
+     * without an identity graph, any donor uniformly.
+     */
+    fun chooseDonor(face: RgbImage, random: java.security.SecureRandom): Int {
+        require("donors")
+        val vectors = donorIdentities ?: return random.nextInt(donors!!.size)
+        val v = identity(face)
+        val norm = Math.max(Math.sqrt(v.fold(0.0) { a, x -> a + x.toDouble() * x }), 1e-12)
+        val similarity = vectors.map { d -> d.indices.fold(0.0) { a, i -> a + d[i].toDouble() * v[i] } / norm }
+        val farthest = similarity.indices.sortedBy { similarity[it] }.take(donorCandidates)  // stable: ties by index
+        return farthest[random.nextInt(farthest.size)]
+    }
+
+    /** The identity graph's vector (compare by cosine) of an aligned face, box-resized to its input. */
+    fun identity(face: RgbImage): FloatArray {
+        val side = entries.getValue("identity").getAsJsonArray("inputs")[0].asJsonObject.getAsJsonArray("shape").last().asInt
+        return graphs.getValue("identity").run(listOf(Tensor.fromImage(Resample.boxResize(face, side, side))))[0].data
     }
 
     /** The donor bank, checked against the manifest's SHA-256 and decoded by `codec`. */
@@ -164,6 +194,7 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
     companion object {
         val PIPELINE_GRAPHS = listOf("hide", "reveal")
         val MASK_GENERATORS = listOf("donors", "masknet")  // Masks v2 (the default) and the paper's Mask-net
+        const val DONOR_CANDIDATES = 8  // the Python SDK's, and its reasons
 
         /** A little-endian float32 `(K, D)` .npy file (what `identities.npy` is). */
         fun readNpyMatrix(file: File): Array<FloatArray> {

@@ -99,7 +99,7 @@ object Pipeline {
         for ((i, face) in faces.withIndex()) {
             progress("mask face ${i + 1}/${faces.size}")
             val crop = Align.alignedCrop(rgb, transforms[i], size)
-            val chosen = if (masks == "donors") donor ?: random.nextInt(bundle.donors!!.size) else identity ?: i % bundle.identities.size
+            val chosen = if (masks == "donors") donor ?: bundle.chooseDonor(crop, random) else identity ?: i % bundle.identities.size
             var mask = if (masks == "donors") bundle.donorMask(crop, chosen) else bundle.maskFace(crop, bundle.identities[chosen])
             if (photo.mode == "L") {  // a grayscale photo gets a grayscale Mask
                 val gray = PhotoIo.toGray(mask)

@@ -103,6 +103,19 @@ class PipelineTest {
         } catch (e: OutputExists) { }
     }
 
+    @Test fun donorsAreDrawnAmongTheFarthestByIdentity() {
+        val b = bundle()
+        val vectors = b.donorIdentities!!
+        val face = Resample.boxResize(read("astronaut.png").rgb, b.size, b.size)
+        val v = b.identity(face)
+        val norm = Math.sqrt(v.fold(0.0) { a, x -> a + x.toDouble() * x })
+        val similarity = vectors.map { d -> d.indices.fold(0.0) { a, i -> a + d[i].toDouble() * v[i] } / norm }
+        val farthest = similarity.indices.sortedBy { similarity[it] }.take(8).toSet()
+        val random = java.security.SecureRandom()
+        val drawn = (0 until 40).map { b.chooseDonor(face, random) }.toSet()
+        assertTrue("$drawn not within $farthest", farthest.containsAll(drawn) && drawn.size > 1)
+    }
+
     @Test fun recoverEqualsThePythonSdk() {
         val recovered = Pipeline.recover(read("python.imn.png"), bundle())
         assertArrayEquals(read("python.recovered.png").rgb.pixels, recovered.rgb.pixels)
