@@ -12,7 +12,7 @@ from imn_export.verify.quality import DONOR_FLOORS
 
 pytest.importorskip("dlib", reason="dlib's judge is in the identity extra")
 
-from imn_export.donors.bank import read_bank  # noqa: E402
+from imn_export.donors.bank import manifest_entry, read_bank  # noqa: E402
 from imn_export.identity.privacy import donor_masks, landmark_error  # noqa: E402
 from imn_export.identity.teacher import DlibJudge  # noqa: E402
 from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder  # noqa: E402
@@ -22,8 +22,10 @@ SUBSET = 100
 
 @pytest.fixture(scope="module")
 def judged(real_faces_dir):
-    # Drawn as the SDKs draw (among the 8 farthest by identity) and as imn eval-privacy does.
-    make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder())
+    # Drawn as the SDKs draw (among the 8 farthest by identity, of the face's apparent sex) and as
+    # imn eval-privacy does.
+    make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder(),
+                       sex=manifest_entry(MODELS_DIR).get("sex"))
     judge = DlibJudge()
     readings = []
     for i, path in enumerate(select_images(real_faces_dir, "all", SUBSET)):

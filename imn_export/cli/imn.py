@@ -167,17 +167,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _donor_masks(folder: str):
     """``make_mask`` for evaluate_pairs: Masks v2 drawn as the SDKs draw them (seed 0)."""
-    from imn_export.donors.bank import read_bank
+    from imn_export.donors.bank import manifest_entry, read_bank
     from imn_export.identity.privacy import donor_masks
     from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
 
     bank = Path(folder or MODELS_DIR)
-    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder())
+    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder(), sex=manifest_entry(bank).get("sex"))
 
     def make(face, i):
         mask, source = draw(face, i)
         return mask, f"donor {source['donor']}"
-    return make, f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity (seed 0)"
+    return make, f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity, of the face's apparent sex (seed 0)"
 
 
 def _masknet_masks(args: argparse.Namespace, device):
@@ -363,10 +363,11 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
         folder = Path(args.donors or MODELS_DIR)
         from imn_export.train.checkpoint import load_identity_encoder
         encoder = None if args.uniform_donors else load_identity_encoder()
-        make = donor_masks(read_bank(folder), args.seed, encoder)
         bank = manifest_entry(folder)
+        make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"))
         size_mb = (folder / bank["file"]).stat().st_size / 1e6
-        rule = "any donor" if encoder is None else "one of the 8 farthest by identity"
+        rule = ("any donor" if encoder is None else "one of the 8 farthest by identity"
+                + (" of its apparent sex" if encoder is not None and "sex" in bank else ""))
         generator = (f"donors ({folder.name}/donors.json: {bank['count']} donors, {size_mb:.2f} MB added to a "
                      f"bundle; each face draws {rule}, seed {args.seed})")
     else:

@@ -114,8 +114,11 @@ def manifest_entry(folder: Path) -> dict:
     from imn_sdk.bundle import file_sha256
 
     info = json.loads((folder / BANK_INFO).read_text())
-    return {"file": info["image"], "sha256": file_sha256(folder / info["image"]), "format": info["format"],
-            "count": info["count"], "size": info["size"], "box": info["box"], "layout": info["layout"]}
+    entry = {"file": info["image"], "sha256": file_sha256(folder / info["image"]), "format": info["format"],
+             "count": info["count"], "size": info["size"], "box": info["box"], "layout": info["layout"]}
+    if "sex" in info:
+        entry["sex"] = info["sex"]
+    return entry
 
 
 def read_bank(folder: Path) -> np.ndarray:
@@ -178,5 +181,9 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
                             "training_faces": len(train), "data": data.name},
                   "settings": settings_dict(settings), "dropped": dropped,
                   "judge": judge.weights_note, "python": platform.python_version()}
+    if (data / "labels.csv").is_file():
+        from imn_export.donors.choice import fit_sex_classifier
+        from imn_export.train.checkpoint import load_identity_encoder
+        provenance["sex"] = fit_sex_classifier(data, load_identity_encoder(), progress=progress)
     image, info = write_bank(donors, Path(out), size, region_box(size), provenance)
     return image, info, dropped

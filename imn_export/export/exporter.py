@@ -349,11 +349,16 @@ def _copy_donors(folder: Path | None, options: ExportOptions, out: Path, encoder
         donors = read_bank(folder)
         shutil.copyfile(folder / entry["file"], out / f".tmp-{entry['file']}")
     move_into_place(out / f".tmp-{entry['file']}", out / entry["file"])
+    sex = entry.pop("sex", None)
     if encoder is not None:
-        from imn_export.donors.choice import donor_identities
+        from imn_export.donors.choice import apparent_male, donor_identities
         from imn_sdk.bundle import DONOR_CANDIDATES
-        entry["identity"] = {"graph": "identity", "vectors": donor_identities(encoder, donors),
-                             "farthest": DONOR_CANDIDATES}
+        vectors = donor_identities(encoder, donors)
+        entry["identity"] = {"graph": "identity", "vectors": vectors, "farthest": DONOR_CANDIDATES}
+        if sex is not None:
+            entry["identity"]["sex"] = {"weights": sex["weights"], "bias": sex["bias"],
+                                        "donor_male": apparent_male(sex, np.asarray(vectors)).tolist(),
+                                        "validation_accuracy": sex["validation_accuracy"]}
     return entry
 
 

@@ -43,24 +43,32 @@ def wilson(successes: int, n: int) -> list[float]:
 
 
 def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | None = None,
-                candidates: int = 8) -> MaskMaker:
+                candidates: int = 8, sex: dict | None = None) -> MaskMaker:
     """Masks v2 for the evaluation, drawn as the SDKs draw them (sdk/spec/photo.md §3) but
     repeatably (``seed``): with ``encoder``, one of the ``candidates`` donors farthest from the
-    face by identity; without, any donor."""
+    face by identity, among those of its apparent sex with the ``sex`` classifier
+    (donors.json); without an encoder, any donor."""
     from imn_sdk.masks import compose
 
     rng = np.random.default_rng(seed)
-    vectors = None
+    vectors = donor_male = None
     if encoder is not None:
-        from imn_export.donors.choice import donor_identities
+        from imn_export.donors.choice import apparent_male, donor_identities
         vectors = np.asarray(donor_identities(encoder, donors), np.float32)
+        if sex is not None:
+            donor_male = apparent_male(sex, vectors)
 
     def make(face: np.ndarray, i: int) -> tuple[np.ndarray, dict]:
         if vectors is None:
             k = int(rng.integers(len(donors)))
         else:
-            from imn_export.donors.choice import farthest, identity_vectors
-            k = int(farthest(vectors, identity_vectors(encoder, [face])[0], candidates)[rng.integers(candidates)])
+            from imn_export.donors.choice import apparent_male, farthest, identity_vectors
+            vector = identity_vectors(encoder, [face])[0]
+            pool = np.arange(len(donors))
+            if donor_male is not None:
+                same = pool[donor_male == apparent_male(sex, vector[None])[0]]
+                pool = same if len(same) >= candidates else pool
+            k = int(pool[farthest(vectors[pool], vector, candidates)[rng.integers(candidates)]])
         return compose(face, donors[k]), {"donor": k}
     return make
 

@@ -102,11 +102,20 @@ def test_donor_is_drawn_among_the_farthest_by_identity(bundle, astronaut, monkey
     face = protect(astronaut, bundle).faces[0]
     crop = align.aligned_crop(astronaut, align.crop_transform(face.landmarks, bundle.size), bundle.size)
     vector = bundle.identity(crop)
-    similarity = bundle.donor_identities @ (vector / np.linalg.norm(vector))
-    farthest = set(np.argsort(similarity, kind="stable")[:8].tolist())
+    unit = vector / np.linalg.norm(vector)
+    sex = bundle.donor_sex
+    assert sex is not None and len(sex["donor_male"]) == len(bundle.donors)
+    male = float(unit @ np.asarray(sex["weights"])) + sex["bias"] > 0
+    pool = np.flatnonzero(np.asarray(sex["donor_male"]) == male)  # the face's apparent sex
+    assert len(pool) >= 8
+    farthest = set(pool[np.argsort(bundle.donor_identities[pool] @ unit, kind="stable")[:8]].tolist())
     drawn = {bundle.choose_donor(crop) for _ in range(40)}
     assert drawn <= farthest and len(drawn) > 1
-    # Without the identity graph a bundle draws among all donors.
+    # Without the sex classifier it draws among the 8 farthest of all donors; without the identity
+    # graph, among all donors.
+    monkeypatch.setattr(bundle, "donor_sex", None)
+    overall = set(np.argsort(bundle.donor_identities @ unit, kind="stable")[:8].tolist())
+    assert {bundle.choose_donor(crop) for _ in range(40)} <= overall
     monkeypatch.setattr(bundle, "donor_identities", None)
     assert len({bundle.choose_donor(crop) for _ in range(40)} - farthest) > 0
 

@@ -144,6 +144,7 @@ class Bundle:
         self.donor_identities = (np.asarray(donors_entry["identity"]["vectors"], np.float32)
                                  if "identity" in self.artifacts and self.donors is not None else None)
         self.donor_candidates = int(donors_entry.get("identity", {}).get("farthest", DONOR_CANDIDATES))
+        self.donor_sex = donors_entry.get("identity", {}).get("sex") if self.donor_identities is not None else None
         self.mask_generators = tuple(g for g, ok in (("donors", self.donors is not None),
                                                      ("masknet", self.identities is not None)) if ok)
         if not self.mask_generators:
@@ -193,14 +194,23 @@ class Bundle:
 
     def choose_donor(self, face: np.ndarray) -> int:
         """Masks v2's draw for an aligned ``face (S, S, 3)`` uint8 (sdk/spec/photo.md §3): one of the
-        manifest's ``farthest`` (8) donors least like it by identity (cosine), uniformly from a
-        cryptographic source; without an identity graph, any donor uniformly."""
+        manifest's ``farthest`` (8) donors least like it by identity (cosine), among those of its
+        apparent sex when the manifest has the classifier, uniformly from a cryptographic source;
+        without an identity graph, any donor uniformly."""
         self.require("donors")
         if self.donor_identities is None:
             return secrets.randbelow(len(self.donors))
         vector = self.identity(face)
-        similarity = self.donor_identities @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-        farthest = np.argsort(similarity, kind="stable")[:self.donor_candidates]
+        unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        pool = np.arange(len(self.donors))
+        if self.donor_sex is not None:
+            # Donors of the face's own apparent sex: the farthest by identity are mostly of the
+            # other sex, a clash a viewer sees at once (models/imn-donors.md).
+            male = float(unit @ np.asarray(self.donor_sex["weights"], np.float32)) + self.donor_sex["bias"] > 0
+            same = pool[np.asarray(self.donor_sex["donor_male"]) == male]
+            pool = same if len(same) >= self.donor_candidates else pool
+        similarity = self.donor_identities[pool] @ unit
+        farthest = pool[np.argsort(similarity, kind="stable")[:self.donor_candidates]]
         return int(farthest[secrets.randbelow(len(farthest))])
 
     def identity(self, face: np.ndarray) -> np.ndarray:

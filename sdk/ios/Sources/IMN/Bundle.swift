@@ -24,6 +24,9 @@ public final class IMNBundle {
     /// Each donor's identity vector (unit rows), when the bundle can embed faces to compare.
     public let donorIdentities: [[Float]]?
     let donorCandidates: Int
+    // Apparent sex (a linear classifier on the unit identity vector), so a face gets a donor of its
+    // own: the farthest donors by identity are mostly of the other sex (models/imn-donors.md).
+    let sexWeights: [Float]?, sexBias: Float, donorMale: [Bool]?
     public static let donorCandidates = 8  // the Python SDK's DONOR_CANDIDATES, and its reasons
     public let detector: [String: Graph]
     let entries: [String: [String: Any]]
@@ -94,6 +97,16 @@ public final class IMNBundle {
             donorIdentities = nil
         }
         donorCandidates = donorIdentity?["farthest"] as? Int ?? Self.donorCandidates
+        if donorIdentities != nil, let sex = donorIdentity?["sex"] as? [String: Any],
+           let weights = sex["weights"] as? [NSNumber], let male = sex["donor_male"] as? [Bool] {
+            sexWeights = weights.map { $0.floatValue }
+            sexBias = (sex["bias"] as? NSNumber)?.floatValue ?? 0
+            donorMale = male
+        } else {
+            sexWeights = nil
+            sexBias = 0
+            donorMale = nil
+        }
     }
 
     /// Masks v2's draw for an aligned face (sdk/spec/photo.md §3): one of the manifest's `farthest`
@@ -104,9 +117,16 @@ public final class IMNBundle {
         guard let vectors = donorIdentities else { return Int.random(in: 0..<donors!.count) }
         let v = try identity(face)
         let norm = max(v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(), 1e-12)
-        let similarity = vectors.map { d in zip(d, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm }
+        var pool = Array(vectors.indices)
+        if let weights = sexWeights, let donorMale = donorMale {
+            let male = zip(weights, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm + Double(sexBias) > 0
+            let same = pool.filter { donorMale[$0] == male }
+            if same.count >= donorCandidates { pool = same }
+        }
+        var similarity = [Int: Double]()
+        for k in pool { similarity[k] = zip(vectors[k], v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm }
         // Stable: equal similarities keep index order, as the Python and Kotlin SDKs sort.
-        let farthest = similarity.indices.sorted { (similarity[$0], $0) < (similarity[$1], $1) }.prefix(donorCandidates)
+        let farthest = pool.sorted { (similarity[$0]!, $0) < (similarity[$1]!, $1) }.prefix(donorCandidates)
         return Array(farthest)[Int.random(in: 0..<farthest.count)]
     }
 

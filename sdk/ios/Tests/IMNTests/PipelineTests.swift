@@ -47,8 +47,12 @@ final class PipelineTests: XCTestCase {
         let vectors = try XCTUnwrap(bundle.donorIdentities)
         let face = Resample.boxResize(try read("astronaut.png").rgb, width: bundle.size, height: bundle.size)
         let v = try bundle.identity(face)
-        let similarity = vectors.map { d in zip(d, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
-        let farthest = Set(similarity.indices.sorted { (similarity[$0], $0) < (similarity[$1], $1) }.prefix(8))
+        let weights = try XCTUnwrap(bundle.sexWeights), donorMale = try XCTUnwrap(bundle.donorMale)
+        let male = zip(weights, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } > -Double(bundle.sexBias) * v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let pool = donorMale.indices.filter { donorMale[$0] == male }
+        var similarity = [Int: Double]()
+        for k in pool { similarity[k] = zip(vectors[k], v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        let farthest = Set(pool.sorted { (similarity[$0]!, $0) < (similarity[$1]!, $1) }.prefix(8))
         let drawn = Set(try (0..<40).map { _ in try bundle.chooseDonor(face) })
         XCTAssertTrue(drawn.isSubset(of: farthest) && drawn.count > 1, "\(drawn) not within \(farthest)")
     }

@@ -22,6 +22,11 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
     /** Each donor's identity vector (unit rows), when the bundle can embed faces to compare. */
     val donorIdentities: List<FloatArray>?
     private val donorCandidates: Int
+    // Apparent sex (a linear classifier on the unit identity vector), so a face gets a donor of its
+    // own: the farthest donors by identity are mostly of the other sex (models/imn-donors.md).
+    private val sexWeights: FloatArray?
+    private val sexBias: Float
+    private val donorMale: List<Boolean>?
     val detector: Map<String, Graph>
     private val entries: Map<String, JsonObject>
     private val graphs: Map<String, Graph>
@@ -63,6 +68,10 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         donorIdentities = if (donors != null && "identity" in entries && identity != null)
             identity.getAsJsonArray("vectors").map { v -> v.asJsonArray.map { it.asFloat }.toFloatArray() } else null
         donorCandidates = identity?.get("farthest")?.asInt ?: DONOR_CANDIDATES
+        val sex = identity?.getAsJsonObject("sex")
+        sexWeights = if (donorIdentities != null && sex != null) sex.getAsJsonArray("weights").map { it.asFloat }.toFloatArray() else null
+        sexBias = sex?.get("bias")?.asFloat ?: 0f
+        donorMale = if (sexWeights != null) sex!!.getAsJsonArray("donor_male").map { it.asBoolean } else null
     }
 
     /**
@@ -75,8 +84,14 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         val vectors = donorIdentities ?: return random.nextInt(donors!!.size)
         val v = identity(face)
         val norm = Math.max(Math.sqrt(v.fold(0.0) { a, x -> a + x.toDouble() * x }), 1e-12)
-        val similarity = vectors.map { d -> d.indices.fold(0.0) { a, i -> a + d[i].toDouble() * v[i] } / norm }
-        val farthest = similarity.indices.sortedBy { similarity[it] }.take(donorCandidates)  // stable: ties by index
+        var pool = vectors.indices.toList()
+        if (sexWeights != null) {
+            val male = sexWeights.indices.fold(0.0) { a, i -> a + sexWeights[i].toDouble() * v[i] } / norm + sexBias > 0
+            val same = pool.filter { donorMale!![it] == male }
+            if (same.size >= donorCandidates) pool = same
+        }
+        val similarity = pool.associateWith { k -> vectors[k].indices.fold(0.0) { a, i -> a + vectors[k][i].toDouble() * v[i] } / norm }
+        val farthest = pool.sortedBy { similarity.getValue(it) }.take(donorCandidates)  // stable: ties by index
         return farthest[random.nextInt(farthest.size)]
     }
 

@@ -109,8 +109,12 @@ class PipelineTest {
         val face = Resample.boxResize(read("astronaut.png").rgb, b.size, b.size)
         val v = b.identity(face)
         val norm = Math.sqrt(v.fold(0.0) { a, x -> a + x.toDouble() * x })
-        val similarity = vectors.map { d -> d.indices.fold(0.0) { a, i -> a + d[i].toDouble() * v[i] } / norm }
-        val farthest = similarity.indices.sortedBy { similarity[it] }.take(8).toSet()
+        val sex = b.manifest.getAsJsonObject("donors").getAsJsonObject("identity").getAsJsonObject("sex")
+        val weights = sex.getAsJsonArray("weights").map { it.asDouble }
+        val male = weights.indices.fold(0.0) { a, i -> a + weights[i] * v[i] } / norm + sex["bias"].asDouble > 0
+        val pool = sex.getAsJsonArray("donor_male").mapIndexedNotNull { k, m -> if (m.asBoolean == male) k else null }
+        val similarity = pool.associateWith { k -> vectors[k].indices.fold(0.0) { a, i -> a + vectors[k][i].toDouble() * v[i] } / norm }
+        val farthest = pool.sortedBy { similarity.getValue(it) }.take(8).toSet()
         val random = java.security.SecureRandom()
         val drawn = (0 until 40).map { b.chooseDonor(face, random) }.toSet()
         assertTrue("$drawn not within $farthest", farthest.containsAll(drawn) && drawn.size > 1)
