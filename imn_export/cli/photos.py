@@ -116,8 +116,10 @@ def cmd_protect(args) -> int:
                 + (f" ({'; '.join(notes)})" if notes else ""))
     code, done = _run(args, work, ".imn.png", "protected")
     if secret is None and done:
-        print("keyless: anyone with an IMN bundle can recover these faces (use --key-file to "
-              "restrict recovery to key holders; make a key with imn keygen)", file=sys.stderr)
+        print("keyless: anyone with an IMN bundle can recover these faces", file=sys.stderr)
+    elif done:
+        print("keyed mode is obfuscation, not protection: an attacker with the app and this photo "
+              "can undo the key's scramble (README, \"Keyed recovery\")", file=sys.stderr)
     return code
 
 
@@ -150,7 +152,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     _runtime_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--key-file", default=None,
-                   help="keyed mode: the 256-bit key from imn keygen (only its holder can recover)")
+                   help="keyed mode: the 256-bit key from imn keygen (obfuscation, not protection: README)")
     p.add_argument("--passphrase", action="store_true",
                    help="keyed mode with a passphrase, read from $IMN_PASSPHRASE or the terminal "
                         "(stretched with scrypt, salted per photo)")

@@ -55,7 +55,8 @@ def test_keygen_then_keyed_protect_and_recover(bundle_dir, astronaut, tmp_path, 
     source = tmp_path / "a.png"
     Image.fromarray(astronaut).save(source)
     assert main(["protect", str(source), "--bundle", str(bundle_dir), "--key-file", str(key)]) == 0
-    assert "with the key" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "with the key" in said.out and "obfuscation, not protection" in said.err
     masked = tmp_path / "a.imn.png"
     assert main(["recover", str(masked), "--bundle", str(bundle_dir)]) == 1
     assert "--key-file" in capsys.readouterr().err

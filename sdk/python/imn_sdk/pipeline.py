@@ -103,8 +103,9 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     gets a donor drawn at random, so photos of one person do not share a Mask).
     ``identity`` (Mask-net only): a preset index, an identity vector ``(D,)``, or None (face i
     gets preset i).
-    ``secret``: a ``keys.Secret`` (256-bit key or passphrase) so that only its holder can recover
-    the faces; None = keyless (anyone with the bundle can). Raises ``NoFaceFound`` when there is
+    ``secret``: a ``keys.Secret`` (256-bit key or passphrase) for keyed mode, which is obfuscation,
+    not protection: it rearranges pieces of the cover, and an attacker with the bundle can undo
+    that (README, "Keyed recovery"); None = keyless (anyone with the bundle can recover). Raises ``NoFaceFound`` when there is
     nothing to protect.
     """
     read_start = time.perf_counter()
