@@ -8,6 +8,8 @@ import zlib
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 13, 10, 26, 10]
     static let maxTextBytes = 1 << 20
+    /// All text chunks together, as Pillow's MAX_TEXT_MEMORY: a few KB of zlib can claim far more.
+    static let maxTextTotal = 64 << 20
 
     public static func isPNG(_ bytes: [UInt8]) -> Bool { bytes.count >= 8 && Array(bytes[0..<8]) == signature }
 
@@ -107,6 +109,7 @@ public enum PNG {
     /// The tEXt, zTXt and iTXt chunks, keyword → text (first of each keyword wins).
     public static func textChunks(_ bytes: [UInt8]) throws -> [String: String] {
         var out: [String: String] = [:]
+        var total = 0
         for chunk in try chunks(bytes) where ["tEXt", "zTXt", "iTXt"].contains(chunk.type) {
             let d = chunk.data
             guard let nul = d.firstIndex(of: 0), nul > 0 else { continue }
@@ -127,7 +130,13 @@ public enum PNG {
                 if case .invalidMetadata = error { throw error }
                 continue
             }
-            if let text = text, out[key] == nil { out[key] = text }
+            if let text = text {
+                total += text.utf8.count
+                if total > maxTextTotal {
+                    throw IMNError.invalidImage("the file is damaged, or its metadata is larger than an image's may be (text chunks over \(maxTextTotal >> 20) MB in all)")
+                }
+                if out[key] == nil { out[key] = text }
+            }
         }
         return out
     }

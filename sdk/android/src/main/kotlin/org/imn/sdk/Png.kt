@@ -17,6 +17,8 @@ import java.util.zip.InflaterInputStream
 object Png {
     private val SIGNATURE = byteArrayOf(0x89.toByte(), 'P'.toByte(), 'N'.toByte(), 'G'.toByte(), 13, 10, 26, 10)
     private const val MAX_TEXT_BYTES = 1 shl 20
+    // All text chunks together, as Pillow's MAX_TEXT_MEMORY: a few KB of zlib can claim far more.
+    private const val MAX_TEXT_TOTAL = 64L shl 20
 
     fun isPng(bytes: ByteArray): Boolean = bytes.size >= 8 && bytes.copyOf(8).contentEquals(SIGNATURE)
 
@@ -102,6 +104,7 @@ object Png {
     /** The tEXt, zTXt and iTXt chunks of a PNG, keyword → text (first of each keyword wins). */
     fun textChunks(bytes: ByteArray): Map<String, String> {
         val out = LinkedHashMap<String, String>()
+        var total = 0L
         for (chunk in chunks(bytes)) {
             val d = chunk.data
             val nul = d.indexOf(0)
@@ -123,6 +126,11 @@ object Png {
                 throw e
             } catch (e: Exception) {
                 continue  // a damaged text chunk of another keyword is not ours to judge
+            }
+            total += text.length
+            if (total > MAX_TEXT_TOTAL) {
+                throw InvalidImage("the file is damaged, or its metadata is larger than an image's may be " +
+                                   "(text chunks over ${MAX_TEXT_TOTAL shr 20} MB in all)")
             }
             if (key !in out) out[key] = text
         }

@@ -124,4 +124,16 @@ class MetadataTest {
         assertEquals("L", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_BYTE_GRAY)))
         assertEquals("RGB", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_3BYTE_BGR)))
     }
+
+    @Test fun textChunkBombsAreRefusedAtOnce() {
+        TestEnv.needs("the image corpus", TestEnv.imageCorpus.isDirectory)
+        try {
+            Png.textChunks(java.io.File(TestEnv.imageCorpus, "imn-chunk-bomb.png").readBytes()); org.junit.Assert.fail("read an imn chunk over 1 MB")
+        } catch (e: InvalidMetadata) { }
+        try {
+            Png.textChunks(java.io.File(TestEnv.imageCorpus, "text-over-64mb.png").readBytes()); org.junit.Assert.fail("read 67 MB of text chunks")
+        } catch (e: InvalidImage) {
+            org.junit.Assert.assertTrue(e.message!!.contains("metadata is larger"))
+        }
+    }
 }
