@@ -603,7 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fit a PCA appearance model on the training split of --data, "
                        "sample faces of nobody from it and keep --count of them that dlib finds as "
                        "one face, far from every training face and from each other. Writes "
-                       "donors-256.png (RGBA: the faces and their outlines) and donors.json. "
+                       "donors-256.png (two rows: the faces, then their outlines) and donors.json, with a "
+                       "linear read of apparent sex from the identity encoder fitted on labels.csv. "
                        "Needs the identity extra.")
     p.add_argument("--data", default="../shared/data/faces", help="aligned synthetic faces with dlib.npz")
     p.add_argument("--out", default=None, help="folder (default models/)")

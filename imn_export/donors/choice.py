@@ -17,25 +17,25 @@ def identity_input(face: np.ndarray) -> np.ndarray:
     return (small.astype(np.float32) / 255).transpose(2, 0, 1)[None].copy()
 
 
+def identity_graph(encoder: torch.nn.Module) -> IdentityGraph:
+    """The exported ``identity`` graph's maths in PyTorch (BatchNorm folded): build it once."""
+    return IdentityGraph(encoder.cpu().float()).eval()
+
+
 @torch.no_grad()
-def identity_vectors(encoder: torch.nn.Module, faces: list[np.ndarray]) -> np.ndarray:
-    """Unit identity vectors ``(N, 128)`` of aligned faces, through the exported graph's maths."""
-    graph = IdentityGraph(encoder.cpu().float()).eval()
+def identity_vectors(graph: IdentityGraph, faces: list[np.ndarray]) -> np.ndarray:
+    """Unit identity vectors ``(N, 128)`` of aligned faces as the SDKs compute them: box-resized
+    by Pillow, through the exported graph. (``identity.presets.identity_vectors`` resizes with
+    torch's area filter, as the encoder was trained; Mask-net's presets keep that.)"""
     (vectors,) = graph(torch.from_numpy(np.concatenate([identity_input(f) for f in faces])))
     vectors = vectors.numpy()
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def donor_identities(encoder: torch.nn.Module, donors: np.ndarray) -> list[list[float]]:
+def donor_identities(graph: IdentityGraph, donors: np.ndarray) -> list[list[float]]:
     """Each donor's unit identity vector from its face as the bank stores it (zero outside the
     box), rounded for the manifest."""
-    return np.round(identity_vectors(encoder, [d[..., :3] for d in donors]), 6).tolist()
-
-
-def farthest(donor_vectors: np.ndarray, vector: np.ndarray, count: int) -> np.ndarray:
-    """Indices of the ``count`` donors least similar (cosine) to ``vector``, farthest first."""
-    similarity = donor_vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
-    return np.argsort(similarity, kind="stable")[:count]
+    return np.round(identity_vectors(graph, [d[..., :3] for d in donors]), 6).tolist()
 
 
 def fit_sex_classifier(data, encoder: torch.nn.Module, steps: int = 3000, progress: bool = True) -> dict:
@@ -54,8 +54,10 @@ def fit_sex_classifier(data, encoder: torch.nn.Module, steps: int = 3000, progre
     labels = {r["file"]: r["gender"] for r in csv.DictReader(open(Path(data) / "labels.csv"))}
     train, val = split_train_val(list_images(data))
 
+    graph = identity_graph(encoder)
+
     def vectors(paths):
-        return np.concatenate([identity_vectors(encoder, [read_rgb(p) for p in paths[i:i + 64]])
+        return np.concatenate([identity_vectors(graph, [read_rgb(p) for p in paths[i:i + 64]])
                                for i in tqdm(range(0, len(paths), 64), desc="identity", disable=not progress)])
 
     x, y = vectors(train), np.array([labels[p.name] == "male" for p in train], np.float64)
@@ -71,7 +73,3 @@ def fit_sex_classifier(data, encoder: torch.nn.Module, steps: int = 3000, progre
             "validation_accuracy": round(accuracy, 4), "validation_faces": len(val),
             "fitted_on": f"{len(train)} training-split faces of {Path(data).name}/labels.csv"}
 
-
-def apparent_male(sex: dict, vectors: np.ndarray) -> np.ndarray:
-    """Whether the classifier calls each unit identity vector ``(N, 128)`` male."""
-    return vectors @ np.asarray(sex["weights"]) + sex["bias"] > 0

@@ -351,9 +351,10 @@ def _copy_donors(folder: Path | None, options: ExportOptions, out: Path, encoder
     move_into_place(out / f".tmp-{entry['file']}", out / entry["file"])
     sex = entry.pop("sex", None)
     if encoder is not None:
-        from imn_export.donors.choice import apparent_male, donor_identities
+        from imn_export.donors.choice import donor_identities, identity_graph
         from imn_sdk.bundle import DONOR_CANDIDATES
-        vectors = donor_identities(encoder, donors)
+        from imn_sdk.masks import apparent_male
+        vectors = donor_identities(identity_graph(encoder), donors)
         entry["identity"] = {"graph": "identity", "vectors": vectors, "farthest": DONOR_CANDIDATES}
         if sex is not None:
             entry["identity"]["sex"] = {"weights": sex["weights"], "bias": sex["bias"],

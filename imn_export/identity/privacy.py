@@ -48,27 +48,24 @@ def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | No
     repeatably (``seed``): with ``encoder``, one of the ``candidates`` donors farthest from the
     face by identity, among those of its apparent sex with the ``sex`` classifier
     (donors.json); without an encoder, any donor."""
-    from imn_sdk.masks import compose
+    from imn_sdk.masks import apparent_male, compose, donor_candidates
 
     rng = np.random.default_rng(seed)
-    vectors = donor_male = None
+    graph = vectors = None
     if encoder is not None:
-        from imn_export.donors.choice import apparent_male, donor_identities
-        vectors = np.asarray(donor_identities(encoder, donors), np.float32)
-        if sex is not None:
-            donor_male = apparent_male(sex, vectors)
+        from imn_export.donors.choice import donor_identities, identity_graph
+        graph = identity_graph(encoder)
+        vectors = np.asarray(donor_identities(graph, donors), np.float32)
+        if sex is not None:  # as the exporter writes it into the bundle
+            sex = {**sex, "donor_male": apparent_male(sex, vectors)}
 
     def make(face: np.ndarray, i: int) -> tuple[np.ndarray, dict]:
         if vectors is None:
             k = int(rng.integers(len(donors)))
         else:
-            from imn_export.donors.choice import apparent_male, farthest, identity_vectors
-            vector = identity_vectors(encoder, [face])[0]
-            pool = np.arange(len(donors))
-            if donor_male is not None:
-                same = pool[donor_male == apparent_male(sex, vector[None])[0]]
-                pool = same if len(same) >= candidates else pool
-            k = int(pool[farthest(vectors[pool], vector, candidates)[rng.integers(candidates)]])
+            from imn_export.donors.choice import identity_vectors
+            unit = identity_vectors(graph, [face])[0]
+            k = int(donor_candidates(unit, vectors, sex, candidates)[rng.integers(candidates)])
         return compose(face, donors[k]), {"donor": k}
     return make
 

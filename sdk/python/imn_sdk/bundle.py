@@ -202,15 +202,7 @@ class Bundle:
             return secrets.randbelow(len(self.donors))
         vector = self.identity(face)
         unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        pool = np.arange(len(self.donors))
-        if self.donor_sex is not None:
-            # Donors of the face's own apparent sex: the farthest by identity are mostly of the
-            # other sex, a clash a viewer sees at once (models/imn-donors.md).
-            male = float(unit @ np.asarray(self.donor_sex["weights"], np.float32)) + self.donor_sex["bias"] > 0
-            same = pool[np.asarray(self.donor_sex["donor_male"]) == male]
-            pool = same if len(same) >= self.donor_candidates else pool
-        similarity = self.donor_identities[pool] @ unit
-        farthest = pool[np.argsort(similarity, kind="stable")[:self.donor_candidates]]
+        farthest = masks.donor_candidates(unit, self.donor_identities, self.donor_sex, self.donor_candidates)
         return int(farthest[secrets.randbelow(len(farthest))])
 
     def identity(self, face: np.ndarray) -> np.ndarray:

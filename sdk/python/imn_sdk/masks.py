@@ -121,3 +121,22 @@ def compose(face: np.ndarray, donor: np.ndarray) -> np.ndarray:
     a = alpha[..., None]
     out = a * rgb + (np.float32(1) - a) * face.astype(np.float32)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def apparent_male(sex: dict, vectors: np.ndarray) -> np.ndarray:
+    """Whether the bundle's linear read of apparent sex (``identity.sex`` of the donors entry)
+    calls each unit identity vector ``(N, 128)`` male."""
+    return np.asarray(vectors) @ np.asarray(sex["weights"], np.float64) + sex["bias"] > 0
+
+
+def donor_candidates(unit: np.ndarray, donor_vectors: np.ndarray, sex: dict | None,
+                     count: int) -> np.ndarray:
+    """sdk/spec/photo.md §3: indices of the ``count`` donors least like the face's unit identity
+    vector ``unit (128,)`` (cosine against ``donor_vectors (K, 128)``; sorted by similarity, ties
+    by index), among the donors of its apparent sex when ``sex`` is given and has ``count`` of
+    them. The caller draws one uniformly."""
+    pool = np.arange(len(donor_vectors))
+    if sex is not None:
+        same = pool[np.asarray(sex["donor_male"]) == apparent_male(sex, unit[None])[0]]
+        pool = same if len(same) >= count else pool
+    return pool[np.argsort(donor_vectors[pool] @ unit, kind="stable")[:count]]
