@@ -1,7 +1,8 @@
 """How a face's donor is chosen, judged by dlib on synthetic validation faces (the tuning split):
 the same-person rate (dlib distance < 0.6) of the Mask for each rule, and how often the donor's
 apparent sex matches the face's label. The figures behind models/imn-donors.md ("every design
-choice was made on the synthetic validation split").
+choice was made on the synthetic validation split"). The last rule is the SDKs' (distance first,
+then the face's apparent sex among the candidates); the one before it was the first release's.
 
     python scripts/donor_choice_val.py --limit 150
 """
@@ -23,6 +24,13 @@ from imn_export.train.data import split_train_val
 from imn_sdk.masks import apparent_male, compose, donor_candidates
 
 
+def _sex_then_farthest(unit, vectors, sex, count):
+    """The first release's rule: the bank narrowed to the face's apparent sex, then the farthest."""
+    pool = np.flatnonzero(sex["donor_male"] == apparent_male(sex, unit[None])[0])
+    pool = pool if len(pool) >= count else np.arange(len(vectors))
+    return pool[np.argsort(vectors[pool] @ unit, kind="stable")[:count]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/faces")
@@ -38,7 +46,8 @@ def main() -> None:
     labels = {r["file"]: r["gender"] for r in csv.DictReader(open(Path(args.data) / "labels.csv"))}
     rng = np.random.default_rng(args.seed)
     rules = ("any donor", "nearest by dlib", "farthest by identity", "8 farthest by identity",
-             "8 farthest by identity, same apparent sex")
+             "8 farthest by identity, same apparent sex",
+             "8 farthest by identity, then those of its apparent sex")
     distance = {r: [] for r in rules}
     sex_agrees = {r: [] for r in rules}
     for path in split_train_val(list_images(args.data))[1][:args.limit]:
@@ -50,7 +59,9 @@ def main() -> None:
                  "farthest by identity": int(donor_candidates(unit, vectors, None, 1)[0]),
                  "8 farthest by identity": int(donor_candidates(unit, vectors, None, 8)[rng.integers(8)]),
                  "8 farthest by identity, same apparent sex":
-                     int(donor_candidates(unit, vectors, sex, 8)[rng.integers(8)])}
+                     int(_sex_then_farthest(unit, vectors, sex, 8)[rng.integers(8)]),
+                 "8 farthest by identity, then those of its apparent sex":
+                     int(rng.choice(donor_candidates(unit, vectors, sex, 8)))}
         for rule, k in picks.items():
             mask = judge.read(compose(face, donors[k]))
             distance[rule].append(float(np.linalg.norm(mask.descriptor - protected)))
@@ -59,7 +70,7 @@ def main() -> None:
     print(f"{n} synthetic validation faces, judged by dlib")
     for rule in rules:
         d = np.array(distance[rule])
-        print(f"  {rule:42s} same person {np.mean(d < 0.6):6.1%}  mean distance {d.mean():.3f}  "
+        print(f"  {rule:56s} same person {np.mean(d < 0.6):6.1%}  mean distance {d.mean():.3f}  "
               f"donor's apparent sex = face's label {np.mean(sex_agrees[rule]):6.1%}")
 
 

@@ -30,7 +30,7 @@ def measure(photo: Path, bundle_dir: str, target: str, precision: str, work: Pat
 
     bundle = Bundle(bundle_dir, target, precision, threads=2)
     print(f"{'bundle loaded':>14}: {_memory_mb()}")
-    protected = protect(photo, bundle)
+    protected = protect(photo, bundle, keyless=True)
     print(f"{'protected':>14}: {_memory_mb()}")
     protected.save(work / "masked.png")
     print(f"{'saved':>14}: {_memory_mb()}")

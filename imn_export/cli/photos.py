@@ -38,16 +38,21 @@ def _output(source: Path, out: str | None, is_batch: bool, suffix: str, default_
     return Path(out) if out else source.with_name(name)
 
 
-def _run(args, work, suffix: str, default_dir: str) -> int:
-    """``work(source, target, bundle) -> message`` for each input photo; returns the exit code
-    and how many photos were done."""
+def _run(args, work, suffix: str, default_dir: str, needs_bundle: bool = True) -> int:
+    """``work(source, target, bundle) -> message`` for each input photo, ``bundle()`` loading the
+    bundle on first use (sealed photos recover without one); returns the exit code and how many
+    photos were done."""
+    import functools
+
     from tqdm.auto import tqdm
 
     from imn_sdk import IMNError
     from imn_sdk.photo_io import check_writable
 
     photos, is_batch = _inputs(Path(args.input))
-    bundle = _bundle(args)
+    bundle = functools.cache(lambda: _bundle(args))
+    if needs_bundle:
+        bundle()  # a missing bundle is one error, before any photo
     failed = 0
     bar = tqdm(photos, desc=args.command, unit="photo", disable=not is_batch or args.no_progress)
     say = bar.write if is_batch else print
@@ -68,8 +73,14 @@ def _run(args, work, suffix: str, default_dir: str) -> int:
     return (1 if failed else 0), len(photos) - failed
 
 
-def _secret(args):
-    """The key file or passphrase given, or None (keyless)."""
+KEYLESS_MEANS = ("keyless (the paper's method): the original faces are hidden in the masked "
+                 "pixels, and anyone with an IMN bundle, which ships inside every app, can recover "
+                 "them. It keeps faces from people, not from anyone who runs IMN.")
+
+
+def _secret(args, confirm: bool = False):
+    """The key file or passphrase given, or None. ``confirm``: ask a typed passphrase twice (a
+    typo would seal photos nobody can open)."""
     import getpass
     import os
 
@@ -87,6 +98,8 @@ def _secret(args):
                 raise ValueError("--passphrase needs a terminal to ask for it, or the passphrase "
                                  "in $IMN_PASSPHRASE")
             phrase = getpass.getpass("passphrase: ")
+            if confirm and getpass.getpass("passphrase again: ") != phrase:
+                raise ValueError("the two passphrases differ; nothing was written")
         return Secret(passphrase=phrase)
     return None
 
@@ -103,37 +116,51 @@ def cmd_protect(args) -> int:
         identity = int(identity) if identity.isdigit() else np.load(identity)
     if args.donor is not None and args.masks != "donors":
         raise ValueError("--donor chooses a donor of Masks v2 (--masks donors)")
-    secret = _secret(args)
+    if args.keyless and (args.key_file or args.passphrase):
+        raise ValueError("--keyless and a key are two different modes: choose one")
+    if not (args.keyless or args.key_file or args.passphrase):
+        raise ValueError("choose how the faces can be recovered: --key-file KEY or --passphrase "
+                         "(sealed: only you can), or --keyless. " + KEYLESS_MEANS)
+    if args.keyless and args.seal_quality != "lossless":
+        raise ValueError("--seal-quality applies to sealed photos (--key-file or --passphrase)")
+    secret = _secret(args, confirm=True)
+    if secret is not None and secret.passphrase is not None:
+        from imn_sdk.seal import check_passphrase
+        check_passphrase(secret.passphrase)
 
     def work(source: Path, target: Path, bundle) -> str:
-        result = protect(source, bundle, identity=identity, secret=secret, masks=args.masks,
-                         donor=args.donor)
+        result = protect(source, bundle(), identity=identity, secret=secret, masks=args.masks,
+                         donor=args.donor, keyless=args.keyless, seal_quality=args.seal_quality)
         result.save(target, overwrite=args.overwrite)
         notes = result.notes + result.skipped
-        tiles = sum(r["width"] * r["height"] for r in result.record["regions"]) // bundle.size ** 2
-        return (f"{len(result.faces)} face(s) masked, {tiles} tile(s) hidden"
-                + (" with the key" if secret else " (keyless)")
-                + (f" ({'; '.join(notes)})" if notes else ""))
+        how = (f"sealed ({len(result.sealed) / 1e6:.2f} MB encrypted)" if result.is_sealed else
+               f"{sum(r['width'] * r['height'] for r in result.record['regions']) // bundle().size ** 2} "
+               "tile(s) hidden, keyless")
+        return f"{len(result.faces)} face(s) masked, {how}" + (f" ({'; '.join(notes)})" if notes else "")
     code, done = _run(args, work, ".imn.png", "protected")
-    if secret is None and done:
-        print("keyless: anyone with an IMN bundle can recover these faces", file=sys.stderr)
-    elif done:
-        print("keyed mode is obfuscation, not protection: an attacker with the app and this photo "
-              "can undo the key's scramble (README, \"Keyed recovery\")", file=sys.stderr)
+    if args.keyless and done:
+        print(KEYLESS_MEANS, file=sys.stderr)
     return code
 
 
 def cmd_recover(args) -> int:
     from imn_sdk import recover
+    from imn_sdk.metadata import SEALED_FORMAT_VERSION, parse_record
+    from imn_sdk.photo_io import read_photo
 
     secret = _secret(args)
 
     def work(source: Path, target: Path, bundle) -> str:
-        result = recover(source, bundle, force=args.force, secret=secret)
+        photo = read_photo(source)
+        try:
+            sealed = parse_record(photo.text)["format"] == SEALED_FORMAT_VERSION
+        except Exception:  # recover gives the reason in full
+            sealed = False
+        result = recover(photo, None if sealed else bundle(), force=args.force, secret=secret)
         result.save(target, overwrite=args.overwrite)
         return (f"{len(result.record['regions'])} region(s) recovered"
                 + (f" ({'; '.join(result.notes)})" if result.notes else ""))
-    return _run(args, work, ".recovered.png", "recovered")[0]
+    return _run(args, work, ".recovered.png", "recovered", needs_bundle=False)[0]
 
 
 def _runtime_args(p: argparse.ArgumentParser) -> None:
@@ -152,10 +179,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     _runtime_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--key-file", default=None,
-                   help="keyed mode: the 256-bit key from imn keygen (obfuscation, not protection: README)")
+                   help="sealed mode: the 256-bit key from imn keygen; the faces are encrypted "
+                        "(AES-256-GCM) and only this key recovers them")
     p.add_argument("--passphrase", action="store_true",
-                   help="keyed mode with a passphrase, read from $IMN_PASSPHRASE or the terminal "
-                        "(stretched with scrypt, salted per photo)")
+                   help="sealed mode with a passphrase (12+ characters), read from $IMN_PASSPHRASE "
+                        "or the terminal; stretched with Argon2id (64 MiB), salted per photo")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -172,15 +200,24 @@ def add_photo_commands(sub) -> None:
     p = sub.add_parser("protect", help="mask every face of a photo (or a folder) and hide the originals",
                        description="Detect faces, put a Mask face on each (Masks v2: a face of "
                        "nobody from the bundle's donor bank, matched to the face's colour and light; "
-                       "or the paper's Mask-net with --masks masknet), "
-                       "hide the original face regions inside at native resolution and write an "
-                       "8-bit PNG with the imn metadata chunk. Pixels outside the face regions stay "
-                       "bit-identical. Writes PHOTO.imn.png beside the input unless --out.")
+                       "or the paper's Mask-net with --masks masknet), then keep the original face "
+                       "regions in one of two ways, chosen explicitly: sealed (--key-file or "
+                       "--passphrase: encrypted into the PNG, only the key recovers them) or "
+                       "--keyless (hidden in the pixels by the paper's network: anyone with an IMN "
+                       "bundle recovers them). Writes an 8-bit PNG with the imn metadata chunk; "
+                       "pixels outside the face regions stay bit-identical. Writes PHOTO.imn.png "
+                       "beside the input unless --out.")
     p.add_argument("input", help="a photo or a folder of photos")
     p.add_argument("--masks", choices=("donors", "masknet"), default="donors",
                    help="Mask generator: donors (Masks v2, default) or masknet (the paper's Mask-net)")
     p.add_argument("--donor", type=int, default=None,
                    help="donor index for every face (default: a donor drawn at random per face)")
+    p.add_argument("--keyless", action="store_true",
+                   help="the paper's method without a key: anyone with an IMN bundle can recover "
+                        "the faces (required when no --key-file or --passphrase is given)")
+    p.add_argument("--seal-quality", choices=("lossless", "compact"), default="lossless",
+                   help="sealed photos: lossless (bit-exact, default) or compact (every pixel "
+                        "within one level, >= 48 dB, about a quarter smaller)")
     p.add_argument("--identity", default=None,
                    help="with --masks masknet: preset index into the bundle's identities.npy, or a "
                         ".npy identity vector (imn make-presets --image FACE --out me.npy); "
@@ -190,7 +227,8 @@ def add_photo_commands(sub) -> None:
 
     p = sub.add_parser("recover", help="put the Mask off: recover the original faces of a protected PNG",
                        description="Read the imn metadata, check the masked pixels against their "
-                       "digest and the bundle, reveal every tile. Writes NAME.recovered.png unless --out.")
+                       "digest, then decrypt the faces with the key (sealed photos; no bundle "
+                       "needed) or check the bundle and reveal every tile (keyless photos). Writes NAME.recovered.png unless --out.")
     p.add_argument("input", help="a protected PNG or a folder of them")
     p.add_argument("--force", action="store_true",
                    help="try even though the pixels changed after protection (results degrade)")

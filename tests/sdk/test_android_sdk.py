@@ -16,6 +16,7 @@ from PIL import Image
 
 from imn_export.metrics import image_metrics
 from imn_sdk import Secret, generate_key, protect, read_key_file, recover, write_key_file
+from tests.sdk.legacy_keyed import protect_keyed
 
 ROOT = Path(__file__).resolve().parents[2]
 ANDROID = ROOT / "sdk" / "android"
@@ -53,12 +54,13 @@ def kotlin_run(request, bundle_dir, astronaut, tmp_path_factory):
     bundle = Bundle(folder, target=target)
     cases = tmp_path_factory.mktemp(f"kotlin-cases-{target}")
     Image.fromarray(astronaut).save(cases / "astronaut.png")
-    protected = protect(astronaut, bundle, donor=0)  # the Kotlin suite protects with donor 0 too
+    protected = protect(astronaut, bundle, donor=0, keyless=True)  # the Kotlin suite protects with donor 0 too
     protected.save(cases / "python.imn.png")
     recover(cases / "python.imn.png", bundle).save(cases / "python.recovered.png")
     key_file = write_key_file(cases / "key.txt", generate_key())
     secret = Secret(key=read_key_file(key_file))
-    protect(astronaut, bundle, secret=secret).save(cases / "python.keyed.imn.png")
+    protect_keyed(astronaut, bundle, secret).save(cases / "python.keyed.imn.png")  # an earlier release's
+    protect(astronaut, bundle, secret=secret).save(cases / "python.sealed.imn.png")
     recover(cases / "python.keyed.imn.png", bundle, secret=secret).save(cases / "python.keyed.recovered.png")
     env = dict(os.environ, IMN_TEST_BUNDLE=str(folder), IMN_TEST_TARGET=target, IMN_REQUIRE_ALL="1", IMN_TEST_CASES=str(cases), IMN_PYTHON=sys.executable,
                IMN_METADATA_CORPUS=str(ROOT / "tests" / "sdk" / "metadata_corpus"),

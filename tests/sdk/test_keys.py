@@ -1,5 +1,6 @@
-"""Keyed recovery (sdk/python/imn_sdk/keys.py): the scramble is exactly invertible, keys come
-from standard primitives, a wrong key is refused before any pixel, and photos round-trip."""
+"""Keyed photos of earlier releases (sdk/python/imn_sdk/keys.py; obfuscation, no longer written):
+the scramble is exactly invertible, keys come from standard primitives, a wrong key is refused
+before any pixel, and such photos still recover."""
 
 import os
 import stat
@@ -8,11 +9,12 @@ import numpy as np
 import pytest
 
 from imn_export.metrics import image_metrics
-from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, protect, read_key_file, recover, write_key_file
+from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, read_key_file, recover, write_key_file
 from imn_sdk.errors import IMNError
 from imn_sdk.keys import (PIECE, check_value, new_key_record, open_key_record, random_scramble, scramble,
                           scramble_from_bytes, tile_scramble, unscramble)
 from imn_sdk.metadata import InvalidMetadata, dump_record, parse_record
+from tests.sdk.legacy_keyed import protect_keyed
 
 
 def test_scramble_round_trip_is_exact():
@@ -93,18 +95,15 @@ def test_metadata_checks_the_key_entry():
 
 
 @pytest.fixture(params=["cover", "face"])
-def scrambles(request, bundle, monkeypatch):
-    """Photos of both keyed schemes (sdk/spec/photo.md §7): "face" is what a bundle trained on
-    face scrambles writes, and what the first keyed release wrote."""
-    if request.param == "face":
-        model = {**bundle.manifest["model"], "key_piece": PIECE, "key_target": "face"}
-        monkeypatch.setitem(bundle.manifest, "model", model)
+def scrambles(request):
+    """Photos of both keyed schemes (sdk/spec/photo.md §8): "face" is what the first keyed release
+    wrote, "cover" the second."""
     return request.param
 
 
 def test_keyed_photo_round_trip(bundle, astronaut, tmp_path, scrambles):
     secret = Secret(key=generate_key())
-    result = protect(astronaut, bundle, secret=secret)
+    result = protect_keyed(astronaut, bundle, secret, scrambles)
     assert result.record["keyed"] and result.record["key"]["kind"] == "key"
     assert result.record["key"]["scrambles"] == scrambles
     path = result.save(tmp_path / "k.png")
@@ -127,7 +126,7 @@ def test_cover_scramble_hides_the_face_from_other_keys(bundle, astronaut):
     """The masked tile of a "cover" photo reveals the face only when scrambled with its key."""
     from imn_sdk.pipeline import _tile_scramble
 
-    result = protect(astronaut, bundle, secret=Secret(key=generate_key()))
+    result = protect_keyed(astronaut, bundle, Secret(key=generate_key()))
     r = result.record["regions"][0]
     x, y, size = r["x"], r["y"], bundle.size
     masked, original = result.rgb[y:y + size, x:x + size], astronaut[y:y + size, x:x + size]

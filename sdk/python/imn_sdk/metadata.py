@@ -14,8 +14,15 @@ import numpy as np
 from imn_sdk.errors import IMNError, NotProtected
 
 CHUNK_KEY = "imn"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1          # keyless photos (and the keyed photos of earlier releases)
+SEALED_FORMAT_VERSION = 2   # sealed photos: their readers must not try the network on them
+FORMATS = (FORMAT_VERSION, SEALED_FORMAT_VERSION)
 MAX_CHUNK_CHARS = 1 << 20
+# Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
+# otherwise demand gigabytes per guess): Argon2id up to 1 GiB and 10 passes.
+ARGON2_MEMORY_KIB = (8192, 1 << 20)
+ARGON2_ITERATIONS = (1, 10)
+ARGON2_LANES = (1, 8)
 
 
 class InvalidMetadata(IMNError):
@@ -70,6 +77,38 @@ def _regions_disjoint(regions: list[dict], photo_area: int) -> None:
         raise InvalidMetadata("imn metadata: regions overlap")
 
 
+def _hex(value, digits: int, name: str) -> None:
+    if not isinstance(value, str) or len(value) != digits or not all(c in "0123456789abcdef" for c in value):
+        raise InvalidMetadata(f"imn metadata: sealed.{name} must be {digits} lowercase hex digits")
+
+
+def _check_sealed(entry, region_area: int) -> None:
+    """sdk/spec/photo.md §7: exactly the entry protect writes, within bounds a device can afford."""
+    if not isinstance(entry, dict):
+        raise InvalidMetadata("imn metadata: a format-2 photo needs a sealed entry")
+    if entry.get("cipher") != "aes-256-gcm" or entry.get("pixels") != "plane-deflate":
+        raise InvalidMetadata("imn metadata: sealed photos use aes-256-gcm over plane-deflate pixels")
+    kind, kdf = entry.get("kind"), entry.get("kdf")
+    if kind == "key":
+        if kdf != "hkdf-sha256":
+            raise InvalidMetadata("imn metadata: a sealed key photo derives with hkdf-sha256")
+    elif kind == "passphrase":
+        params = kdf.get("argon2id") if isinstance(kdf, dict) else None
+        if not isinstance(params, dict) or kdf.get("then") != "hkdf-sha256" or set(kdf) != {"argon2id", "then"}:
+            raise InvalidMetadata("imn metadata: a sealed passphrase photo derives with argon2id then hkdf-sha256")
+        _int(params.get("memory_kib"), "sealed.kdf.argon2id.memory_kib", *ARGON2_MEMORY_KIB)
+        _int(params.get("iterations"), "sealed.kdf.argon2id.iterations", *ARGON2_ITERATIONS)
+        _int(params.get("lanes"), "sealed.kdf.argon2id.lanes", *ARGON2_LANES)
+    else:
+        raise InvalidMetadata("imn metadata: sealed.kind must be key or passphrase")
+    _hex(entry.get("salt"), 32, "salt")
+    _hex(entry.get("nonce"), 24, "nonce")
+    _hex(entry.get("check"), 32, "check")
+    _int(entry.get("step"), "sealed.step", 1, 16)
+    # DEFLATE never grows data by more than 5 bytes per 16 KB block, plus a 1 MB header allowance.
+    _int(entry.get("bytes"), "sealed.bytes", 16, 3 * region_area * 1001 // 1000 + (1 << 20))
+
+
 def parse_record(text_chunks: dict[str, str]) -> dict:
     """The validated record from a PNG's text chunks; ``NotProtected`` when there is none."""
     if CHUNK_KEY not in text_chunks:
@@ -85,17 +124,21 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     if not isinstance(record, dict):
         raise InvalidMetadata("imn metadata: expected a JSON object")
     version = record.get("format")
-    if version != FORMAT_VERSION:
-        raise InvalidMetadata(f"imn metadata format {version!r}; this SDK reads format {FORMAT_VERSION}")
+    if version not in FORMATS or isinstance(version, bool):
+        raise InvalidMetadata(f"imn metadata format {version!r}; this SDK reads formats "
+                              f"{', '.join(map(str, FORMATS))}")
     size = record.get("size")
     if not isinstance(size, list) or len(size) != 2:
         raise InvalidMetadata("imn metadata: size must be [width, height]")
     width, height = (_int(v, "size", 1) for v in size)
-    bundle = record.get("bundle")
-    if not isinstance(bundle, dict) or not all(isinstance(bundle.get(k), str) for k in
-                                               ("checkpoint_sha256", "target", "precision")):
-        raise InvalidMetadata("imn metadata: bundle must name checkpoint_sha256, target, precision")
-    tile = _int(bundle.get("tile"), "bundle.tile", 2)
+    if version == SEALED_FORMAT_VERSION:
+        tile = 1
+    else:
+        bundle = record.get("bundle")
+        if not isinstance(bundle, dict) or not all(isinstance(bundle.get(k), str) for k in
+                                                   ("checkpoint_sha256", "target", "precision")):
+            raise InvalidMetadata("imn metadata: bundle must name checkpoint_sha256, target, precision")
+        tile = _int(bundle.get("tile"), "bundle.tile", 2)
     regions = record.get("regions")
     if not isinstance(regions, list) or not 1 <= len(regions) <= 4096:
         raise InvalidMetadata("imn metadata: regions must be a non-empty list")
@@ -118,6 +161,13 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
         raise InvalidMetadata("imn metadata: digest must be 'sha256:' + 64 hex digits")
     if record.get("mode", "RGB") not in ("RGB", "L"):
         raise InvalidMetadata("imn metadata: mode must be RGB or L")
+    if version == SEALED_FORMAT_VERSION:
+        if "keyed" in record or "key" in record or "faces" in record:
+            raise InvalidMetadata("imn metadata: a sealed record keeps no key scramble and no faces in the clear")
+        _check_sealed(record.get("sealed"), sum(r["width"] * r["height"] for r in regions))
+        return record
+    if "sealed" in record:
+        raise InvalidMetadata(f"imn metadata: a sealed entry needs format {SEALED_FORMAT_VERSION}")
     keyed = record.get("keyed", False)
     if not isinstance(keyed, bool):
         raise InvalidMetadata("imn metadata: keyed must be true or false")

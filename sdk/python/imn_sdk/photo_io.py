@@ -39,6 +39,7 @@ class Photo:
     text: dict[str, str] = field(default_factory=dict)  # PNG text chunks (IMN metadata)
     format: str = ""
     mode: str = "RGB"
+    chunks: dict[bytes, bytes] = field(default_factory=dict)  # PNG private chunks (sealed data)
 
 
 def _open(source) -> Image.Image:
@@ -101,6 +102,7 @@ def read_photo(source) -> Photo:
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImage(f"the file is damaged or truncated ({error})") from None
     text = dict(getattr(image, "text", {}) or {})
+    chunks = _private_chunks(image)
     fmt = image.format or ""
     notes = []
     if high_bit:
@@ -127,7 +129,18 @@ def read_photo(source) -> Photo:
     if mode == "L":
         notes.append("grayscale photo: its Mask is gray and it is recovered as grayscale")
     return Photo(_to_array(image), alpha, str(source) if not isinstance(source, bytes) else "",
-                 notes, text, fmt, mode)
+                 notes, text, fmt, mode, chunks)
+
+
+def _private_chunks(image: Image.Image) -> dict[bytes, bytes]:
+    """A PNG's private chunks by type; a type twice is refused (which would be the real one?)."""
+    chunks: dict[bytes, bytes] = {}
+    for entry in getattr(image, "private_chunks", None) or ():
+        kind, data = entry[0], entry[1]   # (type, data[, after_idat])
+        if kind in chunks:
+            raise InvalidImage(f"the file has two {kind.decode('latin-1')} chunks")
+        chunks[kind] = data
+    return chunks
 
 
 def _to_array(image: Image.Image, rows: int = 256) -> np.ndarray:
@@ -160,14 +173,18 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 
 
 def write_png(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None,
-              text: dict[str, str], overwrite: bool = False, mode: str = "RGB") -> Path:
-    """Write an 8-bit PNG with ``text`` as compressed iTXt chunks, atomically (temp file in the
-    same folder, then rename); never over an existing file unless ``overwrite``. ``mode`` "L"
-    writes grayscale (``to_gray``), for a recovered grayscale photo."""
+              text: dict[str, str], overwrite: bool = False, mode: str = "RGB",
+              chunks: dict[bytes, bytes] | None = None) -> Path:
+    """Write an 8-bit PNG with ``text`` as compressed iTXt chunks and ``chunks`` (private chunk
+    type -> data) after them, before the pixels, atomically (temp file in the same folder, then
+    rename); never over an existing file unless ``overwrite``. ``mode`` "L" writes grayscale
+    (``to_gray``), for a recovered grayscale photo."""
     path = check_writable(path, overwrite)
     info = PngImagePlugin.PngInfo()
     for key, value in text.items():
         info.add_itxt(key, value, zip=True)
+    for kind, data in (chunks or {}).items():
+        info.add(kind, data)
     image = Image.fromarray(to_gray(rgb), "L") if mode == "L" else Image.fromarray(rgb, "RGB")
     if alpha is not None:
         image.putalpha(Image.fromarray(alpha, "L"))

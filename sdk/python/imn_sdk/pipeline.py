@@ -3,9 +3,15 @@ follow step by step (sdk/spec/photo.md).
 
 protect: detect faces and landmarks -> align each face to the template crop -> Mask face (Masks
 v2: a donor of nobody from the bundle's bank, matched and blended over the face; or the paper's
-Mask-net from an identity preset) -> blend it back through a feathered ellipse -> hide each region's original
-pixels in the blended pixels, tile by tile at native resolution -> 8-bit PNG with the ``imn``
-chunk. recover: read the chunk -> check the digest and the bundle -> reveal each tile.
+Mask-net from an identity preset) -> blend it back through a feathered ellipse -> then, by the
+caller's explicit choice:
+- sealed (a key or passphrase): each region's original pixels compressed and encrypted into the
+  PNG's ``imSd`` chunk (seal.py); the pixels show the Mask only;
+- keyless (the paper's method): each region's original pixels hidden in the blended pixels by
+  the hiding network, tile by tile at native resolution; anyone with a bundle recovers them.
+-> 8-bit PNG with the ``imn`` chunk. recover: read the chunk -> check the digest -> decrypt and
+paste (sealed), or check the bundle and reveal each tile (keyless; keyed photos of earlier
+releases: unscramble with the key).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from imn_sdk import align, keys, metadata, tiles
+from imn_sdk import align, keys, metadata, seal, tiles
 from imn_sdk.bundle import Bundle
 from imn_sdk.detect import Face, detect_faces
 from imn_sdk.errors import AlreadyProtected, ImageModified, InvalidImage, NoFaceFound
@@ -34,6 +40,9 @@ UNTOUCHED_MASKED_WEIGHT = np.float32(0.8)
 DETECT_MAX_SIDE = 1280    # detection runs on a copy no larger than this; hiding on the full photo
 
 Progress = Callable[[str], None] | None
+CHOOSE_MODE = ("choose how the faces can be recovered: a key or passphrase (secret=...: sealed, only "
+               "its holder recovers them) or keyless=True (the paper's method: anyone with an IMN "
+               "bundle, which ships in every app, recovers them from the pixels)")
 
 
 @dataclass
@@ -47,12 +56,19 @@ class ProtectedImage:
     faces: list[Face]
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)  # per stage: detect, mask, hide, write
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: detect, mask, hide|seal, write
+    record_text: str = ""   # the imn chunk's exact text (a sealed photo's ciphertext is bound to it)
+    sealed: bytes | None = None  # the imSd chunk: the regions' original pixels, encrypted
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.sealed is not None
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
         start = time.perf_counter()
-        out = write_png(path, self.rgb, self.alpha, {metadata.CHUNK_KEY: metadata.dump_record(self.record)},
-                        overwrite)
+        text = self.record_text or metadata.dump_record(self.record)
+        out = write_png(path, self.rgb, self.alpha, {metadata.CHUNK_KEY: text}, overwrite,
+                        chunks={seal.CHUNK_TYPE: self.sealed} if self.sealed is not None else None)
         self.seconds["write"] = time.perf_counter() - start
         return out
 
@@ -94,7 +110,7 @@ def _blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, flo
 
 def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
             progress: Progress = None, secret: keys.Secret | None = None, masks: str = "donors",
-            donor: int | None = None) -> ProtectedImage:
+            donor: int | None = None, keyless: bool = False, seal_quality: str = "lossless") -> ProtectedImage:
     """Put a Mask on every face of ``image`` (a path, encoded bytes, a ``Photo`` or an
     ``(H, W, 3)`` uint8 array) and hide the original faces in it.
 
@@ -103,11 +119,23 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     gets a donor drawn at random, so photos of one person do not share a Mask).
     ``identity`` (Mask-net only): a preset index, an identity vector ``(D,)``, or None (face i
     gets preset i).
-    ``secret``: a ``keys.Secret`` (256-bit key or passphrase) for keyed mode, which is obfuscation,
-    not protection: it rearranges pieces of the cover, and an attacker with the bundle can undo
-    that (README, "Keyed recovery"); None = keyless (anyone with the bundle can recover). Raises ``NoFaceFound`` when there is
-    nothing to protect.
+    How the faces come back is the caller's explicit choice, one of:
+    ``secret``: a ``keys.Secret`` (256-bit key, or a passphrase of at least 12 characters that
+    passes ``seal.check_passphrase``): **sealed**. The originals are encrypted (AES-256-GCM) into
+    the PNG and the pixels show only the Mask; only the secret's holder recovers them, bit-exact
+    (``seal_quality="lossless"``) or within one level per pixel (``"compact"``, about 25% smaller).
+    ``keyless=True``: the paper's method. The originals are hidden in the pixels by the hiding
+    network, and anyone with an IMN bundle (every app ships one) recovers them.
+    Neither raises ``KeyRequired``. Raises ``NoFaceFound`` when there is nothing to protect.
     """
+    if secret is not None and keyless:
+        raise ValueError("a photo is either sealed (secret=...) or keyless (keyless=True), not both")
+    if secret is None and not keyless:
+        raise keys.KeyRequired(CHOOSE_MODE)
+    if seal_quality not in seal.STEPS:
+        raise ValueError(f"seal_quality must be one of {', '.join(seal.STEPS)}, not {seal_quality!r}")
+    if secret is not None and secret.passphrase is not None:
+        seal.check_passphrase(secret.passphrase)  # before any work
     read_start = time.perf_counter()
     photo, owned = _as_photo(image)
     if metadata.CHUNK_KEY in photo.text:
@@ -167,40 +195,49 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
                              "landmarks": np.round(face.landmarks, 1).tolist(), **source})
     lap("mask")
 
-    model = bundle.manifest["model"]
-    scrambles = keys.scrambles_for(model)
-    key_record, photo_key = keys.new_key_record(secret, scrambles=scrambles) if secret else (None, None)
-    notes = list(photo.notes)
-    if secret and model.get("key_piece") != keys.PIECE:
-        notes.append("this bundle's network was not trained on key scrambles: keyed photos "
-                     "will be a few dB worse than with a keyed bundle (imn train-inn --key-piece 32)")
+    region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
+    out = rgb if owned else rgb.copy()
+    if secret is not None:
+        return _seal(photo, out, blended, region_records, face_records, masks, secret, seal_quality,
+                     faces, skipped, seconds, lap, say)
     # Each tile is read before it is written, and tiles do not overlap: a photo decoded here is
     # masked in place.
-    out = rgb if owned else rgb.copy()
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
         for x, y in tiles.tile_origins(region, size):
             bx, by = x - region[0], y - region[1]
             original, cover = out[y:y + size, x:x + size].copy(), blended[region][by:by + size, bx:bx + size]
-            if photo_key is None:
-                out[y:y + size, x:x + size] = bundle.hide(original, cover)
-                continue
-            scramble = _tile_scramble(photo_key, k, x, y, size)
-            if scrambles == "cover":
-                masked = keys.unscramble(bundle.hide(original, keys.scramble(cover, *scramble)), *scramble)
-            else:
-                masked = bundle.hide(keys.scramble(original, *scramble), cover)
-            out[y:y + size, x:x + size] = masked
-    region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
+            out[y:y + size, x:x + size] = bundle.hide(original, cover)
     record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
-              "regions": region_records, "faces": face_records, "masks": masks, "keyed": secret is not None,
+              "regions": region_records, "faces": face_records, "masks": masks, "keyed": False,
               "digest": metadata.pixel_digest(out, region_records)}
-    if key_record:
-        record["key"] = key_record
     if photo.mode == "L":  # recover gives it back as grayscale (absent: RGB)
         record["mode"] = "L"
     lap("hide")
-    return ProtectedImage(out, photo.alpha, record, faces, skipped, notes, seconds)
+    return ProtectedImage(out, photo.alpha, record, faces, skipped, list(photo.notes), seconds)
+
+
+def _seal(photo: Photo, out: np.ndarray, blended: dict, region_records: list[dict], face_records: list[dict],
+          masks: str, secret: keys.Secret, quality: str, faces, skipped, seconds, lap, say) -> ProtectedImage:
+    """Sealed protect (sdk/spec/photo.md §7): the regions' originals packed and encrypted, then
+    the blended Mask pixels written over them."""
+    say("seal")
+    h, w = out.shape[:2]
+    step = seal.STEPS[quality]
+    plaintext = seal.pack(out, region_records, {"faces": face_records, "masks": masks}, step)
+    for region, pixels in blended.items():
+        out[region[1]:region[3], region[0]:region[2]] = pixels
+    entry, sealing = seal.new_entry(secret, step)
+    entry["bytes"] = len(plaintext) + seal.TAG_BYTES
+    record = {"format": metadata.SEALED_FORMAT_VERSION, "size": [w, h], "regions": region_records,
+              "digest": metadata.pixel_digest(out, region_records), "sealed": entry}
+    if photo.mode == "L":
+        record["mode"] = "L"
+    text = metadata.dump_record(record)
+    ciphertext = seal.encrypt(sealing, entry, plaintext, text)
+    lap("seal")
+    return ProtectedImage(out, photo.alpha, record, faces, skipped, list(photo.notes), seconds,
+                          record_text=text, sealed=ciphertext)
 
 
 def _tile_scramble(photo_key: bytes, region: int, x: int, y: int, size: int):
@@ -258,16 +295,18 @@ class RecoveredImage:
         return out
 
 
-def recover(image, bundle: Bundle, force: bool = False, progress: Progress = None,
+def recover(image, bundle: Bundle | None, force: bool = False, progress: Progress = None,
             secret: keys.Secret | None = None) -> RecoveredImage:
     """Put the Mask off: the original photo from a protected PNG (path or bytes or ``Photo``).
 
     Raises ``NotProtected`` without IMN metadata, ``ImageModified`` when the pixels changed since
     protection (re-encoded, resized, edited; ``force=True`` tries anyway where the size still
-    fits), ``BundleMismatch`` for a bundle of another checkpoint or tile size (another target or
-    precision of the same checkpoint reveals, with a note), and for a keyed photo ``KeyRequired``
-    without ``secret`` or ``WrongKey`` when the secret's check value disagrees (before any
-    pixel is revealed).
+    fits) or a sealed photo's record or ciphertext was altered, ``BundleMismatch`` for a bundle of
+    another checkpoint or tile size (another target or precision of the same checkpoint reveals,
+    with a note), and for a sealed or keyed photo ``KeyRequired`` without ``secret`` or
+    ``WrongKey`` when the secret's check value disagrees (before anything is decrypted or
+    revealed). A sealed photo needs no bundle (``bundle=None``): its faces are decrypted, not
+    revealed.
     """
     start = time.perf_counter()
     photo, owned = (image, False) if isinstance(image, Photo) else (read_photo(image), True)
@@ -276,7 +315,10 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         raise ImageModified(f"this is a {photo.format} file: a protected photo is a PNG, and "
                             "re-encoding it (as JPEG, say) destroys the hidden face")
     record = metadata.parse_record(photo.text)
-    notes = bundle.check_can_reveal(record["bundle"])
+    sealed = record["format"] == metadata.SEALED_FORMAT_VERSION
+    if not sealed and bundle is None:
+        raise ValueError("this photo is keyless or keyed: recovering it needs a bundle")
+    notes = [] if sealed else bundle.check_can_reveal(record["bundle"])
     rgb, (w, h) = photo.rgb, record["size"]
     if rgb.shape[1] != w or rgb.shape[0] != h:
         raise ImageModified(f"the photo is {rgb.shape[1]}x{rgb.shape[0]} but was protected at {w}x{h}: "
@@ -285,6 +327,8 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         raise ImageModified("the masked pixels changed after protection (re-encoded, filtered or "
                             "edited), so the recovered faces would be damaged",
                             override="force", purpose="try anyway")
+    if sealed:
+        return _unseal(photo, owned, record, secret, read_seconds, progress)
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
     if secret is not None and not record.get("keyed"):
         notes.append("this photo is keyless: the key was not needed, and anyone with an IMN "
@@ -312,3 +356,28 @@ def recover(image, bundle: Bundle, force: bool = False, progress: Progress = Non
         _mix_untouched(out, masked, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,
                           {"read": read_seconds, "reveal": time.perf_counter() - start}, notes)
+
+
+def _unseal(photo: Photo, owned: bool, record: dict, secret: keys.Secret | None, read_seconds: float,
+            progress: Progress) -> RecoveredImage:
+    """Sealed recover (sdk/spec/photo.md §7): check the key, decrypt (GCM's tag first), paste."""
+    entry = record["sealed"]
+    ciphertext = photo.chunks.get(seal.CHUNK_TYPE)
+    if ciphertext is None:
+        raise ImageModified("this sealed photo lost its imSd chunk (an app dropped it when saving): "
+                            "the hidden faces are gone with it")
+    if len(ciphertext) != entry["bytes"]:
+        raise ImageModified(f"this sealed photo's imSd chunk has {len(ciphertext)} bytes, not the "
+                            f"{entry['bytes']} it was written with")
+    start = time.perf_counter()
+    (progress or (lambda _: None))("open seal")
+    sealing = seal.open_keys(entry, secret)
+    plaintext = seal.decrypt(sealing, entry, ciphertext, photo.text[metadata.CHUNK_KEY])
+    inner, originals = seal.unpack(plaintext, record["regions"], entry["step"])
+    out = photo.rgb if owned else photo.rgb.copy()
+    for r, pixels in zip(record["regions"], originals):
+        out[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]] = pixels
+    inner = inner if isinstance(inner, dict) else {}
+    faces = inner.get("faces") if isinstance(inner.get("faces"), list) else []
+    return RecoveredImage(out, photo.alpha, {**record, "faces": faces, "masks": inner.get("masks")},
+                          {"read": read_seconds, "unseal": time.perf_counter() - start})
