@@ -43,7 +43,7 @@ def computed(bundle, tmp_path_factory):
     return cases
 
 
-@pytest.mark.parametrize("name", ["detector", "geometry", "resample", "keys", "photo", "masks"])
+@pytest.mark.parametrize("name", ["detector", "geometry", "resample", "keys", "seal", "photo", "masks"])
 def test_golden_vectors_reproduce(computed, name):
     expected = json.loads((GOLDEN / f"{name}.json").read_text())
     got = computed[name]
@@ -64,3 +64,20 @@ def test_donor_composite_matches_its_stored_output(computed):
     expected = np.asarray(Image.open(GOLDEN / MASK_OUTPUT_FILE), np.int16)
     got = np.asarray(Image.open(computed["_work"] / MASK_OUTPUT_FILE), np.int16)
     assert np.abs(expected - got).max() <= TOLERANCE["level"]
+
+
+def test_seal_vectors_open():
+    """The stored plaintext and ciphertext are inputs for the other SDKs: they must open here."""
+    from imn_sdk import seal
+    from imn_sdk.golden import _pattern_u8
+
+    case = json.loads((GOLDEN / "seal.json").read_text())
+    record = json.loads(case["record_text"])
+    keys = seal.SealKeys(bytes.fromhex(case["key_aead_key"]), case["key_check"])
+    plaintext = seal.decrypt(keys, record["sealed"], bytes.fromhex(case["ciphertext"]), case["record_text"])
+    assert plaintext.hex() == case["plaintext"]
+    inner, pixels = seal.unpack(plaintext, record["regions"], 1)
+    photo = _pattern_u8(24, 40, seed=19.0)
+    assert inner == case["inner"]
+    for r, p in zip(record["regions"], pixels):
+        assert np.array_equal(p, photo[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]])

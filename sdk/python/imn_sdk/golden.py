@@ -3,8 +3,9 @@
 Each case is an input and the output the reference SDK computes for it: detector graph I/O
 (weights fixed by the mtcnn package, so any bundle's detector must reproduce them), alignment,
 the blend mask, tiling, suppression, the pixel digest, Pillow's resamplers (box resize, bicubic
-and bilinear affine warps, which the other SDKs reimplement to the same pixels), the keyed
-mode's KDF, check value and scramble, and a small photo case (the astronaut at 256x256: faces,
+and bilinear affine warps, which the other SDKs reimplement to the same pixels), the sealed
+mode's KDFs, pixel coding and AEAD, the earlier keyed mode's KDF, check value and scramble, and
+a small photo case (the astronaut at 256x256: faces,
 landmarks, crop transform and hidden regions). Written by
 ``python -m imn_sdk.golden BUNDLE sdk/golden``; checked by tests/sdk/test_golden.py.
 """
@@ -126,6 +127,45 @@ def key_cases() -> dict:
     }
 
 
+def seal_cases() -> dict:
+    """Sealed mode (photo.md §7) from fixed secrets, salt and nonce: key material (Argon2id for the
+    passphrase), the AES key and check value, the plane residuals and their inverse, the plaintext
+    of two regions of a pattern photo and its AES-256-GCM ciphertext under a record's text."""
+    from imn_sdk import keys, seal
+
+    key, salt, nonce = bytes(range(32)), bytes(range(100, 116)), bytes(range(200, 212))
+    passphrase = "violet tram under seven moons"
+    phrase = keys.Secret(passphrase=passphrase)
+    kdf = seal.kdf_entry(phrase)
+    material = seal.key_material(phrase, salt, kdf)
+    by_key, by_phrase = seal.derive_keys(key, salt), seal.derive_keys(material, salt)
+    photo = _pattern_u8(24, 40, seed=19.0)
+    regions = [{"x": 0, "y": 0, "width": 16, "height": 8}, {"x": 24, "y": 8, "width": 16, "height": 16}]
+    inner = {"faces": [{"box": [26.0, 9.5, 38.0, 22.0], "donor": 3}], "masks": "donors"}
+    entry = {"cipher": seal.CIPHER, "kind": "key", "kdf": "hkdf-sha256", "salt": salt.hex(),
+             "nonce": nonce.hex(), "check": by_key.check, "pixels": seal.PIXELS, "step": 1}
+    plaintext = seal.pack(photo, regions, inner, 1)
+    entry["bytes"] = len(plaintext) + seal.TAG_BYTES
+    record = {"format": metadata.SEALED_FORMAT_VERSION, "size": [40, 24], "regions": regions,
+              "digest": metadata.pixel_digest(photo, regions), "sealed": entry}
+    text = metadata.dump_record(record)
+    residuals = seal.plane_residuals(photo[:8, :16])
+    compact = seal.dequantize(seal.quantize(photo[:8, :16], 3), 3)
+    return {
+        "key": key.hex(), "salt": salt.hex(), "nonce": nonce.hex(),
+        "passphrase": passphrase, "argon2id": kdf["argon2id"], "passphrase_material": material.hex(),
+        "key_aead_key": by_key.aead_key.hex(), "key_check": by_key.check,
+        "passphrase_aead_key": by_phrase.aead_key.hex(), "passphrase_check": by_phrase.check,
+        "photo": {"pattern_seed": 19.0, "shape": [24, 40, 3], "rule": "min(floor(pattern * 256), 255) as uint8"},
+        "plane_residuals": {"region": "photo rows 0..7, columns 0..15", "output": residuals.tolist()},
+        "compact_step_3": {"region": "photo rows 0..7, columns 0..15", "output": compact.tolist()},
+        "record_text": text, "inner": inner,
+        "plaintext": plaintext.hex(),
+        "ciphertext": seal.encrypt(by_key, entry, plaintext, text).hex(),
+        "tolerance": "exact",
+    }
+
+
 MASK_FACE_FILE, MASK_OUTPUT_FILE, MASK_DONOR = "mask-face-256.png", "mask-donor5-256.png", 5
 
 
@@ -191,7 +231,8 @@ def photo_case(runners, folder: Path) -> dict:
 def make_golden(runners, folder: Path, donors: np.ndarray) -> dict[str, dict]:
     """All cases; ``donors`` is the shipped 256-px bank (``imn_export.donors.bank.read_bank``)."""
     return {"detector": detector_cases(runners), "geometry": geometry_cases(),
-            "resample": resample_cases(), "keys": key_cases(), "photo": photo_case(runners, folder),
+            "resample": resample_cases(), "keys": key_cases(), "seal": seal_cases(),
+            "photo": photo_case(runners, folder),
             "masks": masks_cases(runners, donors, folder)}
 
 
