@@ -1,5 +1,6 @@
 """``imn bench-photo``: protect and recover a 12 MP photo with one and with five faces, split by
-stage, with peak memory. Each case runs in a fresh process so its peak resident memory is its
+stage, with peak memory and file sizes, keyless (the hiding network) or sealed (encrypted
+originals: no network in recover). Each case runs in a fresh process so its peak resident memory is its
 own, next to the resident memory right after the bundle is loaded. Where Linux allows, the peak
 is reset after the benchmark has built its test photo, so the figure is the SDK's alone."""
 
@@ -46,9 +47,11 @@ def _reset_peak() -> bool:
 
 
 def _case(args) -> dict:
-    bundle_dir, face_paths, threads, repeats, seed, target, precision = args
+    bundle_dir, face_paths, threads, repeats, seed, target, precision, mode = args
     from imn_export.photo_eval import background, build_scene
-    from imn_sdk import Bundle, protect, recover
+    from imn_sdk import Bundle, Secret, generate_key, protect, recover
+
+    secret = Secret(key=generate_key()) if mode == "sealed" else None
 
     bundle = Bundle(bundle_dir, target=target, precision=precision, threads=threads)
     loaded = _rss_mb()
@@ -63,43 +66,50 @@ def _case(args) -> dict:
         peak_reset = _reset_peak()
         before = process_memory_mb("VmRSS")  # the SDK's own peak is the rise above this
         for i in range(repeats):
-            result = protect(source, bundle, keyless=True)
+            result = protect(source, bundle, keyless=secret is None, secret=secret)
             result.save(Path(tmp) / "masked.png", overwrite=True)
             protect_runs.append(dict(result.seconds))
-            back = recover(Path(tmp) / "masked.png", bundle)
+            back = recover(Path(tmp) / "masked.png", bundle if secret is None else None, secret=secret)
             back.save(Path(tmp) / "recovered.png", overwrite=True)
             recover_runs.append(dict(back.seconds))
+        sizes = {"source_png_mb": source.stat().st_size / 1e6,
+                 "protected_png_mb": (Path(tmp) / "masked.png").stat().st_size / 1e6,
+                 "sealed_mb": len(result.sealed) / 1e6 if result.is_sealed else 0.0,
+                 "regions_raw_mb": sum(3 * x["width"] * x["height"] for x in result.record["regions"]) / 1e6}
     median = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0]}  # noqa: E731
     p, r = median(protect_runs), median(recover_runs)
     tiles = sum(x["width"] * x["height"] for x in result.record["regions"]) // bundle.size ** 2
-    return {"faces": len(face_paths), "found": len(result.faces), "tiles": tiles,
+    return {"mode": mode, "faces": len(face_paths), "found": len(result.faces), "tiles": tiles, **sizes,
             "protect_s": p, "protect_total_s": sum(p.values()),
             "recover_s": r, "recover_total_s": sum(r.values()),
             "rss_after_load_mb": loaded, "rss_before_protect_mb": before, "peak_rss_mb": _rss_mb(),
             "peak_covers": "protect and recover only" if peak_reset else "the whole case"}
 
 
+MODES = ("keyless", "sealed")
+
+
 def run_photo_bench(bundle_dir: str, face_paths: list[Path], threads: int = 2, repeats: int = 3,
-                    target: str = "onnx", precision: str = "fp32") -> list[dict]:
+                    target: str = "onnx", precision: str = "fp32", modes: tuple[str, ...] = MODES) -> list[dict]:
     context = multiprocessing.get_context("spawn")
     results = []
-    for count in (1, 5):
-        with context.Pool(1) as pool:
-            results.append(pool.apply(_case, ((str(bundle_dir), [str(p) for p in face_paths[:count]],
-                                               threads, repeats, count, target, precision),)))
+    for mode in modes:
+        for count in (1, 5):
+            with context.Pool(1) as pool:
+                results.append(pool.apply(_case, ((str(bundle_dir), [str(p) for p in face_paths[:count]],
+                                                   threads, repeats, count, target, precision, mode),)))
     return results
 
 
 def format_photo_bench(results: list[dict]) -> str:
-    stages = ("read", "detect", "mask", "hide", "write")
-    lines = [f"{'faces':>5} {'found':>5} {'tiles':>5} | protect s: " + " ".join(f"{s:>6}" for s in stages)
-             + f" {'total':>6} | recover s: {'read':>6} {'reveal':>6} {'write':>6} {'total':>6} | "
-             f"RSS MB load / before / peak"]
+    lines = []
     for r in results:
         p, q = r["protect_s"], r["recover_s"]
-        lines.append(f"{r['faces']:>5} {r['found']:>5} {r['tiles']:>5} |            "
-                     + " ".join(f"{p.get(s, 0):6.2f}" for s in stages) + f" {r['protect_total_s']:6.2f} |"
-                     f"            {q['read']:6.2f} {q['reveal']:6.2f} {q['write']:6.2f} "
-                     f"{r['recover_total_s']:6.2f} | {r['rss_after_load_mb']:.0f} / "
+        lines.append(f"{r.get('mode', 'keyless'):>7} {r['faces']} face(s) ({r['found']} found, {r['tiles']} tiles): "
+                     f"protect {r['protect_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+                     + f"), recover {r['recover_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in q.items())
+                     + f"); PNG {r.get('protected_png_mb', float('nan')):.1f} MB (source {r.get('source_png_mb', float('nan')):.1f}"
+                     + (f", sealed {r['sealed_mb']:.2f} MB of {r['regions_raw_mb']:.2f} MB raw" if r.get("sealed_mb") else "")
+                     + f"); RSS MB load / before / peak {r['rss_after_load_mb']:.0f} / "
                      f"{r.get('rss_before_protect_mb') or float('nan'):.0f} / {r['peak_rss_mb']:.0f}")
     return "\n".join(lines)

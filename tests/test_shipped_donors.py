@@ -22,8 +22,8 @@ SUBSET = 100
 
 @pytest.fixture(scope="module")
 def judged(real_faces_dir):
-    # Drawn as the SDKs draw (among the 8 farthest by identity, of the face's apparent sex) and as
-    # imn eval-privacy does.
+    # Drawn as the SDKs draw (among the 8 farthest by identity, those of the face's apparent sex
+    # among them if any) and as imn eval-privacy does.
     make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder(),
                        sex=manifest_entry(MODELS_DIR).get("sex"))
     judge = DlibJudge()

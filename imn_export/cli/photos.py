@@ -275,13 +275,35 @@ def cmd_bench_photo(args) -> int:
     from imn_export.photo_bench import format_photo_bench, run_photo_bench
 
     results = run_photo_bench(args.bundle, select_images(args.images, "all", 5), args.threads,
-                              args.repeats, args.target, args.precision)
+                              args.repeats, args.target, args.precision, tuple(args.modes))
     print(f"{args.target} {args.precision}, {args.threads} threads")
     print(format_photo_bench(results))
     if args.json:
         write_json(args.json, {"results": results, "threads": args.threads, "repeats": args.repeats,
+                               "command": "imn " + " ".join(sys.argv[1:]),
                                "target": args.target, "precision": args.precision})
         print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_eval_sealed(args) -> int:
+    from PIL import Image
+
+    from imn_export.evaluation import select_images
+    from imn_export.io import write_json
+    from imn_export.seal_eval import evaluate_sealed, format_sealed
+
+    results = evaluate_sealed(_bundle(args), select_images(args.images, "all", args.limit),
+                              progress=not args.no_progress)
+    print(format_sealed(results))
+    figure = results.pop("figure")
+    if args.json:
+        write_json(args.json, {**results, "bundle": args.bundle, "command": "imn " + " ".join(sys.argv[1:])})
+        print(f"wrote {args.json}")
+    if args.figure and figure is not None:
+        Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(figure).save(args.figure)
+        print(f"wrote {args.figure}")
     return 0
 
 
@@ -305,13 +327,29 @@ def add_photo_eval_commands(sub) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval_photos)
 
+    p = sub.add_parser("eval-sealed", help="what an attacker with the bundle gets from sealed and keyless photos",
+                       description="Protect each real face (one tile) sealed and keyless with the same "
+                       "donor, run the public reveal graph on what was shared, and judge with dlib "
+                       "how often each reading is the same person (Wilson 95%% intervals) and its "
+                       "PSNR to the original.")
+    p.add_argument("--images", default="../shared/data/faces-real-eval",
+                   help="folder of face photos of the bundle's tile size (default %(default)s)")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N images (default all)")
+    p.add_argument("--json", default=None, help="write per-face and summary results to this JSON file")
+    p.add_argument("--figure", default=None, help="write a PNG grid of the first faces' readings")
+    _runtime_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_eval_sealed)
+
     p = sub.add_parser("bench-photo", help="protect/recover time per stage and peak memory on 12 MP photos",
                        description="A 4000x3000 photo with one and with five 640-px faces (made from "
                        "--images), each case in a fresh process: median seconds per stage over "
-                       "--repeats runs and peak resident memory.")
+                       "--repeats runs, peak resident memory and file sizes, keyless and sealed.")
     p.add_argument("--images", default="../shared/data/faces-real-eval",
                    help="folder of face images the bench photos are made from (default %(default)s)")
     _runtime_args(p)
     p.add_argument("--repeats", type=int, default=3, help="runs per case, median taken (default %(default)s)")
+    p.add_argument("--modes", nargs="+", choices=("keyless", "sealed"), default=["keyless", "sealed"],
+                   help="keyless (the hiding network) and/or sealed (encrypted originals; default both)")
     p.add_argument("--json", default=None, help="write the timings to this JSON file")
     p.set_defaults(func=cmd_bench_photo)

@@ -150,7 +150,7 @@ def test_photo_commands_describe_every_option():
     from imn_export.cli.imn import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for command in ("eval-photos", "bench-photo", "protect", "recover", "keygen"):
+    for command in ("eval-photos", "eval-sealed", "bench-photo", "protect", "recover", "keygen"):
         bare = [a.dest for a in sub.choices[command]._actions if not a.help]
         assert not bare, f"imn {command}: no description for {bare}"
 
