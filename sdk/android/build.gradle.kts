@@ -26,7 +26,7 @@ android {
 dependencies {
     implementation("com.google.ai.edge.litert:litert:1.4.0")      // org.tensorflow.lite.Interpreter
     implementation("com.google.code.gson:gson:2.10.1")
-    implementation("org.bouncycastle:bcprov-jdk18on:1.78.1")      // HKDF and scrypt
+    implementation("org.bouncycastle:bcprov-jdk18on:1.78.1")      // HKDF, Argon2id (sealed photos), scrypt (keyed photos of earlier releases)
     implementation("androidx.exifinterface:exifinterface:1.3.7")
     testImplementation("junit:junit:4.13.2")
     androidTestImplementation("androidx.test.ext:junit:1.2.1")

@@ -10,11 +10,13 @@ let package = Package(
     platforms: [.iOS(.v16), .macOS(.v13)],
     products: [.library(name: "IMN", targets: ["IMN"])],
     dependencies: [
-        // scrypt for passphrases (CryptoKit has HKDF and HMAC, not scrypt)
+        // scrypt for the keyed photos of earlier releases (CryptoKit has HKDF and HMAC, not scrypt)
         .package(url: "https://github.com/krzyzanowskim/CryptoSwift.git", from: "1.8.0"),
+        // Argon2id for sealed photos' passphrases (libsodium's crypto_pwhash: one lane, version 0x13)
+        .package(url: "https://github.com/jedisct1/swift-sodium.git", from: "0.9.1"),
     ],
     targets: [
-        .target(name: "IMN", dependencies: ["CryptoSwift"]),
+        .target(name: "IMN", dependencies: ["CryptoSwift", .product(name: "Sodium", package: "swift-sodium")]),
         .testTarget(name: "IMNTests", dependencies: ["IMN"]),
     ]
 )

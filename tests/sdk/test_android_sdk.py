@@ -2,8 +2,9 @@
 and, through the Python graph server, on a real bundle's ONNX artifacts and on its TFLite ones
 (the very files LiteRT runs on Android, static detector included), comparing its photos with the
 Python SDK's on the same artifacts; then the Python SDK recovers the photos the Kotlin SDK
-protected (cross-SDK)."""
+protected, keyless and sealed (cross-SDK)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ import pytest
 from PIL import Image
 
 from imn_export.metrics import image_metrics
-from imn_sdk import Secret, generate_key, protect, read_key_file, recover, write_key_file
+from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, protect, read_key_file, recover, write_key_file
+from imn_sdk.photo_io import read_photo
 from tests.sdk.legacy_keyed import protect_keyed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,13 +100,18 @@ def test_python_recovers_what_kotlin_protected(kotlin_run, astronaut):
     assert np.array_equal(recovered.rgb[outside], astronaut[outside])
 
 
-def test_python_recovers_a_kotlin_keyed_photo_with_the_key_only(kotlin_run, astronaut):
-    run, cases, _, secret, bundle = kotlin_run
+def test_python_recovers_a_kotlin_sealed_photo_with_the_key_only(kotlin_run, astronaut):
+    """photo.md §7: the Kotlin SDK's sealed photo opens in the Python SDK, without a bundle, bit for
+    bit, and only with its key; its record keeps the faces out of the clear."""
+    run, cases, _, secret, _ = kotlin_run
     assert run.returncode == 0, run.stdout[-2000:]
-    path = cases / "kotlin.keyed.imn.png"
-    right = recover(path, bundle, secret=secret)
-    assert right.record["key"]["scrambles"] == "cover"
-    assert _region_psnr(astronaut, right.rgb, right.record) >= RECOVERED_PSNR_FLOOR - 6  # untrained-on-scrambles bundle
-    from imn_sdk import WrongKey
+    path = cases / "kotlin.sealed.imn.png"
+    record = json.loads(read_photo(path).text["imn"])
+    assert record["format"] == 2 and "faces" not in record and "bundle" not in record
+    recovered = recover(path, None, secret=secret)
+    assert np.array_equal(recovered.rgb, astronaut)
+    assert recovered.record["faces"] and recovered.record["faces"][0]["donor"] == 0
     with pytest.raises(WrongKey):
-        recover(path, bundle, secret=Secret(key=generate_key()))
+        recover(path, None, secret=Secret(key=generate_key()))
+    with pytest.raises(KeyRequired):
+        recover(path, None)

@@ -198,6 +198,7 @@ def test_metadata_checks_the_sealed_entry():
         with pytest.raises(InvalidMetadata):
             parse_record({"imn": dump_record({**SEALED, "sealed": bad})})
     for bad in ({**SEALED, "faces": []}, {**SEALED, "keyed": True}, {**SEALED, "format": 1},
+                {**SEALED, "bundle": {"checkpoint_sha256": "a", "target": "onnx", "precision": "fp32", "tile": 64}},
                 {k: v for k, v in SEALED.items() if k != "sealed"}):
         with pytest.raises(InvalidMetadata):
             parse_record({"imn": dump_record(bad)})

@@ -162,8 +162,8 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     if record.get("mode", "RGB") not in ("RGB", "L"):
         raise InvalidMetadata("imn metadata: mode must be RGB or L")
     if version == SEALED_FORMAT_VERSION:
-        if "keyed" in record or "key" in record or "faces" in record:
-            raise InvalidMetadata("imn metadata: a sealed record keeps no key scramble and no faces in the clear")
+        if any(name in record for name in ("keyed", "key", "faces", "bundle")):
+            raise InvalidMetadata("imn metadata: a sealed record keeps no key scramble, bundle or faces in the clear")
         _check_sealed(record.get("sealed"), sum(r["width"] * r["height"] for r in regions))
         return record
     if "sealed" in record:

@@ -2,10 +2,13 @@ import CryptoKit
 import CryptoSwift
 import Foundation
 
-/// Keyed recovery (photo.md §7): each tile of the cover (the Mask-blended photo; the face itself in
-/// photos of the first keyed release) is cut into pieces, permuted and turned by key-derived
-/// values around hiding. Secrets come from standard primitives only:
-/// SecRandomCopyBytes, scrypt (CryptoSwift), HKDF-SHA256 and HMAC-SHA256 (CryptoKit).
+/// The user's secret and key files, for sealed photos (photo.md §7: `Seal` derives their keys) and
+/// for the keyed photos of earlier releases, which every SDK still recovers but none writes any
+/// more (§8). In those, each tile of the cover (the Mask-blended photo; the face itself in photos
+/// of the first keyed release) was cut into pieces, permuted and turned by key-derived values
+/// around hiding: obfuscation, since an attacker with the bundle and the photo can undo it
+/// (README, "Threat model"). Secrets come from standard primitives only: SecRandomCopyBytes,
+/// scrypt (CryptoSwift), HKDF-SHA256 and HMAC-SHA256 (CryptoKit).
 public enum Keys {
     public static let piece = 32
     public static let keyBytes = 32
@@ -48,14 +51,16 @@ public enum Keys {
         return key
     }
 
-    /// What the user holds: a 256-bit key, or a passphrase stretched per photo with scrypt.
+    /// What the user holds: a 256-bit key, or a passphrase, stretched per photo (Argon2id for a
+    /// sealed photo, `Seal.keyMaterial`; scrypt for a keyed photo of an earlier release).
     public enum Secret {
         case key([UInt8])
         case passphrase(String)
 
         public var kind: String { if case .key = self { return "key" } else { return "passphrase" } }
 
-        /// The per-photo key: HKDF-SHA256 over the key (or the scrypt-stretched passphrase).
+        /// A keyed photo's per-photo key (§8): HKDF-SHA256 over the key (or the scrypt-stretched
+        /// passphrase).
         public func photoKey(salt: [UInt8]) throws -> [UInt8] {
             let material: [UInt8]
             switch self {
@@ -130,14 +135,7 @@ public enum Keys {
     public static func scramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: true) }
     public static func unscramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: false) }
 
-    public static func newKeyRecord(_ secret: Secret, piece: Int = piece, scrambles: String = "cover") throws -> (KeyRecord, [UInt8]) {
-        precondition(Keys.scrambles.contains(scrambles), "scrambles must be cover or face")
-        let salt = randomBytes(16)
-        let photoKey = try secret.photoKey(salt: salt)
-        return (KeyRecord(kind: secret.kind, salt: hex(salt), check: checkValue(photoKey), piece: piece, scrambles: scrambles), photoKey)
-    }
-
-    /// The photo key for a keyed photo's record; `.wrongKey` when the HMAC disagrees.
+    /// The photo key for a keyed photo's record (§8); `.wrongKey` when the HMAC disagrees.
     public static func openKeyRecord(_ record: KeyRecord, _ secret: Secret?) throws -> [UInt8] {
         guard let secret = secret else {
             throw IMNError.keyRequired("this photo was protected with a key: pass its key file or passphrase to recover it")

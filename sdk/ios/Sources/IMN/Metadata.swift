@@ -1,17 +1,19 @@
 import CryptoKit
 import Foundation
 
-/// A keyed photo's `key` entry: never the key, only its salt and check value.
+/// A keyed photo's `key` entry (photo.md §8): never the key, only its salt and check value.
 public struct KeyRecord {
     public let kind: String; public let salt: String; public let check: String; public let piece: Int
-    /// "cover" or "face": what the key scrambled (photo.md §7)
+    /// "cover" or "face": what the key scrambled (photo.md §8)
     public let scrambles: String
 }
 
-/// A validated `imn` record; `json` is the whole object as read.
+/// A validated `imn` record; `json` is the whole object as read. A sealed photo (`format` 2) has
+/// `sealed` and no `bundle` (its `tile` is 1: regions are any rectangles); a keyed photo of an
+/// earlier release has `key`.
 public struct Record {
     public let width: Int, height: Int
-    public let bundle: [String: Any]
+    public let bundle: [String: Any]?
     public let tile: Int
     public let regions: [Box]
     public let faces: [[[Double]]]   // each face's five [x, y] landmarks
@@ -20,13 +22,23 @@ public struct Record {
     public let json: [String: Any]
     /// The protected photo's own mode: "L" (grayscale) or "RGB" (absent from the record).
     public let mode: String
+    public let format: Int
+    public let sealed: SealedEntry?
+
+    public var isSealed: Bool { sealed != nil }
 }
 
-/// The `imn` PNG chunk (photo.md §5): the reader accepts exactly the Python SDK's schema.
+/// The `imn` PNG chunk (photo.md §5; sealed photos §7.3): the reader accepts exactly the Python
+/// SDK's schema.
 public enum Metadata {
     public static let chunkKey = "imn"
-    public static let formatVersion = 1
+    public static let formatVersion = 1         // keyless photos (and the keyed photos of earlier releases)
+    public static let sealedFormatVersion = 2   // sealed photos: readers of format 1 must not run the network on them
+    public static let formats = [formatVersion, sealedFormatVersion]
     static let maxChunkChars = 1 << 20
+    // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
+    // otherwise demand gigabytes per guess): Argon2id up to 1 GiB and 10 passes.
+    static let argon2MemoryKib = 8192...(1 << 20), argon2Iterations = 1...10, argon2Lanes = 1...8
 
     /// sha256 over each region's `"x,y,width,height;"` and its `(h, w, 3)` masked bytes.
     public static func pixelDigest(_ rgb: RGBImage, _ regions: [Box]) -> String {
@@ -48,6 +60,47 @@ public enum Metadata {
         }
         return n.intValue
     }
+
+    static func hex(_ value: Any?, _ digits: Int, _ name: String) throws -> String {
+        guard let v = value as? String, v.count == digits, v.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+            throw fail("sealed.\(name) must be \(digits) lowercase hex digits")
+        }
+        return v
+    }
+
+    /// photo.md §7.3: exactly the entry protect writes, within bounds a device can afford.
+    static func sealedEntry(_ value: Any?, regionArea: Int) throws -> SealedEntry {
+        guard let entry = value as? [String: Any] else { throw fail("a format-2 photo needs a sealed entry") }
+        guard entry["cipher"] as? String == Seal.cipher, entry["pixels"] as? String == Seal.pixelCoding else {
+            throw fail("sealed photos use aes-256-gcm over plane-deflate pixels")
+        }
+        let kind = entry["kind"] as? String
+        var argon2: Argon2Params?
+        switch kind {
+        case "key"?:
+            guard entry["kdf"] as? String == Seal.kdf else { throw fail("a sealed key photo derives with hkdf-sha256") }
+        case "passphrase"?:
+            guard let kdf = entry["kdf"] as? [String: Any], let params = kdf["argon2id"] as? [String: Any],
+                  kdf["then"] as? String == Seal.kdf, Set(kdf.keys) == ["argon2id", "then"] else {
+                throw fail("a sealed passphrase photo derives with argon2id then hkdf-sha256")
+            }
+            argon2 = Argon2Params(
+                memoryKib: try int(params["memory_kib"], "sealed.kdf.argon2id.memory_kib", low: argon2MemoryKib.lowerBound, high: argon2MemoryKib.upperBound),
+                iterations: try int(params["iterations"], "sealed.kdf.argon2id.iterations", low: argon2Iterations.lowerBound, high: argon2Iterations.upperBound),
+                lanes: try int(params["lanes"], "sealed.kdf.argon2id.lanes", low: argon2Lanes.lowerBound, high: argon2Lanes.upperBound))
+        default:
+            throw fail("sealed.kind must be key or passphrase")
+        }
+        let salt = try hex(entry["salt"], 32, "salt"), nonce = try hex(entry["nonce"], 24, "nonce"), check = try hex(entry["check"], 32, "check")
+        let step = try int(entry["step"], "sealed.step", low: 1, high: 16)
+        // DEFLATE never grows data by more than 5 bytes per 16 KB block, plus a 1 MB header allowance.
+        let bytes = try int(entry["bytes"], "sealed.bytes", low: 16, high: 3 * regionArea * 1001 / 1000 + (1 << 20))
+        return SealedEntry(kind: kind!, argon2: argon2, salt: salt, nonce: nonce, check: check, step: step, bytes: bytes)
+    }
+
+    /// Five valid landmarks of each face record that has them (a sealed photo's faces come from its
+    /// plaintext, which the tag vouches for; recover only reports them).
+    static func faceLandmarks(_ faces: [Any]) -> [[[Double]]] { faces.compactMap { landmarks(($0 as? [String: Any])?["landmarks"]) } }
 
     /// Five [x, y] pairs of finite numbers within ±2^20, not all one point; nil otherwise.
     static func landmarks(_ value: Any?) -> [[Double]]? {
@@ -77,16 +130,24 @@ public enum Metadata {
             throw IMNError.invalidMetadata("imn metadata is not valid JSON")
         }
         guard let record = parsed as? [String: Any] else { throw fail("expected a JSON object") }
-        guard (try? int(record["format"], "format")) == formatVersion else {
-            throw IMNError.invalidMetadata("imn metadata format \(String(describing: record["format"])); this SDK reads format \(formatVersion)")
+        guard let version = try? int(record["format"], "format"), formats.contains(version) else {
+            throw IMNError.invalidMetadata("imn metadata format \(String(describing: record["format"])); this SDK reads formats " +
+                                           formats.map(String.init).joined(separator: ", "))
         }
+        let sealed = version == sealedFormatVersion
         guard let size = record["size"] as? [Any], size.count == 2 else { throw fail("size must be [width, height]") }
         let width = try int(size[0], "size", low: 1), height = try int(size[1], "size", low: 1)
-        guard let bundle = record["bundle"] as? [String: Any],
-              ["checkpoint_sha256", "target", "precision"].allSatisfy({ bundle[$0] is String }) else {
-            throw fail("bundle must name checkpoint_sha256, target, precision")
+        // A sealed photo names no bundle (none is needed to open it): its regions are any pixels.
+        var bundle: [String: Any]?
+        var tile = 1
+        if !sealed {
+            guard let named = record["bundle"] as? [String: Any],
+                  ["checkpoint_sha256", "target", "precision"].allSatisfy({ named[$0] is String }) else {
+                throw fail("bundle must name checkpoint_sha256, target, precision")
+            }
+            bundle = named
+            tile = try int(named["tile"], "bundle.tile", low: 2)
         }
-        let tile = try int(bundle["tile"], "bundle.tile", low: 2)
         guard let regionList = record["regions"] as? [Any], (1...4096).contains(regionList.count) else {
             throw fail("regions must be a non-empty list")
         }
@@ -113,6 +174,15 @@ public enum Metadata {
         guard let mode = record["mode"] == nil ? "RGB" : record["mode"] as? String, ["RGB", "L"].contains(mode) else {
             throw fail("mode must be RGB or L")
         }
+        if sealed {
+            if ["bundle", "keyed", "key", "faces"].contains(where: { record[$0] != nil }) {
+                throw fail("a sealed record keeps no bundle, no key scramble and no faces in the clear")
+            }
+            let entry = try sealedEntry(record["sealed"], regionArea: regions.reduce(0) { $0 + $1.width * $1.height })
+            return Record(width: width, height: height, bundle: nil, tile: tile, regions: regions, faces: faces, digest: digest,
+                          key: nil, json: record, mode: mode, format: version, sealed: entry)
+        }
+        if record["sealed"] != nil { throw fail("a sealed entry needs format \(sealedFormatVersion)") }
         let keyedValue = record["keyed"] ?? NSNumber(value: false)
         guard let keyedNumber = keyedValue as? NSNumber, CFGetTypeID(keyedNumber) == CFBooleanGetTypeID() else {
             throw fail("keyed must be true or false")
@@ -135,6 +205,6 @@ public enum Metadata {
             key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece, scrambles: scrambled)
         }
         return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, faces: faces, digest: digest,
-                      key: key, json: record, mode: mode)
+                      key: key, json: record, mode: mode, format: version, sealed: nil)
     }
 }

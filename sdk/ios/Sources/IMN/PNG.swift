@@ -3,8 +3,9 @@ import Foundation
 import zlib
 
 /// PNG text chunks at the byte level: ImageIO cannot write an iTXt chunk, so the SDK inserts
-/// the `imn` chunk into the encoder's bytes (PNG spec §11.3.4), as the Kotlin SDK does. Also the
-/// IHDR header (bit depth and colour type) and grayscale PNGs, as the Kotlin SDK does.
+/// the `imn` chunk into the encoder's bytes (PNG spec §11.3.4), as the Kotlin SDK does. Likewise
+/// private chunks (a sealed photo's `imSd`, photo.md §7), the IHDR header (bit depth and colour
+/// type) and grayscale PNGs.
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 13, 10, 26, 10]
     static let maxTextBytes = 1 << 20
@@ -13,7 +14,9 @@ public enum PNG {
 
     public static func isPNG(_ bytes: [UInt8]) -> Bool { bytes.count >= 8 && Array(bytes[0..<8]) == signature }
 
-    struct Chunk { let type: String; let start: Int; let data: [UInt8] }
+    /// A chunk at `start` of a PNG; its data is `bytes[body]`, copied only when asked for (IDAT
+    /// is most of a file).
+    struct Chunk { let type: String; let start: Int; let body: Range<Int> }
 
     /// A PNG's IHDR: size, bits per sample, colour type (0 gray, 2 RGB, 3 palette, 4 gray +
     /// alpha, 6 RGBA).
@@ -79,7 +82,7 @@ public enum PNG {
             guard crc(bytes[at + 4..<at + 8 + length]) == be32(bytes, at + 8 + length) else {
                 throw IMNError.invalidImage("the PNG is damaged (bad \(type) checksum)")
             }
-            out.append(Chunk(type: type, start: at, data: Array(bytes[at + 8..<at + 8 + length])))
+            out.append(Chunk(type: type, start: at, body: at + 8..<at + 8 + length))
             at += 12 + length
             if type == "IEND" { break }
         }
@@ -111,7 +114,7 @@ public enum PNG {
         var out: [String: String] = [:]
         var total = 0
         for chunk in try chunks(bytes) where ["tEXt", "zTXt", "iTXt"].contains(chunk.type) {
-            let d = chunk.data
+            let d = Array(bytes[chunk.body])
             guard let nul = d.firstIndex(of: 0), nul > 0 else { continue }
             let key = String(decoding: d[0..<nul], as: Unicode.ASCII.self)
             var text: String?
@@ -141,10 +144,27 @@ public enum PNG {
         return out
     }
 
+    /// A PNG's private chunks (the second letter of the type lower case, as Pillow collects them),
+    /// type → data, wherever they are; a type twice is refused (which would be the real one?).
+    public static func privateChunks(_ bytes: [UInt8]) throws -> [String: [UInt8]] {
+        var out: [String: [UInt8]] = [:]
+        for chunk in try chunks(bytes) where chunk.type.utf8.count == 4 && (0x61...0x7A).contains(Array(chunk.type.utf8)[1]) {
+            if out[chunk.type] != nil { throw IMNError.invalidImage("the file has two \(chunk.type) chunks") }
+            out[chunk.type] = Array(bytes[chunk.body])
+        }
+        return out
+    }
+
     /// `png` with a compressed iTXt chunk `keyword: text` inserted before its first IDAT.
     public static func withText(_ png: [UInt8], keyword: String, text: String) throws -> [UInt8] {
+        try withChunk(png, type: "iTXt", data: Array(keyword.utf8) + [0, 1, 0, 0, 0] + deflate(Array(text.utf8)))
+    }
+
+    /// `png` with the chunk `type: data` inserted before its first IDAT, so after any chunk
+    /// inserted before it (a sealed photo's `imSd` follows its `imn` text, photo.md §7).
+    public static func withChunk(_ png: [UInt8], type: String, data: [UInt8]) throws -> [UInt8] {
+        precondition(type.utf8.count == 4 && type.allSatisfy({ $0.isASCII && $0.isLetter }), "a chunk type is four letters, not \(type)")
         guard let idat = try chunks(png).first(where: { $0.type == "IDAT" }) else { throw IMNError.invalidImage("the PNG has no image data") }
-        let data = Array(keyword.utf8) + [0, 1, 0, 0, 0] + deflate(Array(text.utf8))
-        return Array(png[0..<idat.start]) + chunk("iTXt", data) + Array(png[idat.start...])
+        return Array(png[0..<idat.start]) + chunk(type, data) + Array(png[idat.start...])
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 
 /// An upright 8-bit photo: `rgb`, its `alpha` when it had one, PNG text chunks, conversions made.
 /// `mode`: "L" when the source was grayscale (`rgb` has three equal channels), else "RGB".
+/// `chunks`: the PNG's private chunks by type (a sealed photo's encrypted originals, `imSd`).
 public struct Photo {
     public let rgb: RGBImage
     public let alpha: [UInt8]?
@@ -9,10 +10,12 @@ public struct Photo {
     public let text: [String: String]
     public let format: String
     public let mode: String
+    public let chunks: [String: [UInt8]]
 
     public init(rgb: RGBImage, alpha: [UInt8]? = nil, notes: [String] = [], text: [String: String] = [:], format: String = "",
-                mode: String = "RGB") {
+                mode: String = "RGB", chunks: [String: [UInt8]] = [:]) {
         self.rgb = rgb; self.alpha = alpha; self.notes = notes; self.text = text; self.format = format; self.mode = mode
+        self.chunks = chunks
     }
 }
 
@@ -29,7 +32,8 @@ public protocol PhotoCodec {
 public enum PhotoIO {
     public static let maxPixels = 100_000_000
 
-    /// Decodes `bytes` and keeps the PNG text chunks (where the `imn` record lives). Grayscale
+    /// Decodes `bytes` and keeps the PNG text chunks (where the `imn` record lives) and private
+    /// chunks (a sealed photo's `imSd`; one of each type, else `.invalidImage`). Grayscale
     /// photos (a gray PNG or JPEG, or what the codec reports as gray) get `mode` "L": masked in
     /// gray, recovered as grayscale. A PNG of more than 8 bits per sample, gray or colour, is
     /// refused from its header before decoding (platform decoders may hand it over as 8-bit).
@@ -48,10 +52,11 @@ public enum PhotoIO {
             throw IMNError.imageTooLarge("\(decoded.rgb.width)x\(decoded.rgb.height) is more than \(maxPixels / 1_000_000) MP")
         }
         let text = header != nil ? try PNG.textChunks(bytes) : [:]
+        let chunks = header != nil ? try PNG.privateChunks(bytes) : [:]
         let grayHeader = try header.map { $0.gray } ?? (sourceMode(bytes) == "L")  // the header read once
         let mode = decoded.mode == "L" || grayHeader ? "L" : "RGB"
         let notes = mode == "L" ? decoded.notes + ["grayscale photo: its Mask is gray and it is recovered as grayscale"] : decoded.notes
-        return Photo(rgb: decoded.rgb, alpha: decoded.alpha, notes: notes, text: text, format: decoded.format, mode: mode)
+        return Photo(rgb: decoded.rgb, alpha: decoded.alpha, notes: notes, text: text, format: decoded.format, mode: mode, chunks: chunks)
     }
 
     /// "L" for a grayscale PNG (colour type 0 or 4, any bit depth) or a one-component JPEG, as
@@ -93,12 +98,13 @@ public enum PhotoIO {
         }
     }
 
-    /// An 8-bit PNG with `text` as compressed iTXt chunks, written atomically; never over an
-    /// existing file unless `overwrite`. `mode` "L" writes grayscale (`toGray`; the SDK's own
-    /// encoder), for a recovered grayscale photo.
+    /// An 8-bit PNG with `text` as compressed iTXt chunks and `chunks` (private chunk type → data)
+    /// after them, before the pixels, written atomically; never over an existing file unless
+    /// `overwrite`. `mode` "L" writes grayscale (`toGray`; the SDK's own encoder), for a recovered
+    /// grayscale photo.
     @discardableResult
     public static func writePNG(_ url: URL, _ rgb: RGBImage, alpha: [UInt8]?, text: [String: String], codec: PhotoCodec,
-                                overwrite: Bool = false, mode: String = "RGB") throws -> URL {
+                                overwrite: Bool = false, mode: String = "RGB", chunks: [String: [UInt8]] = [:]) throws -> URL {
         guard url.pathExtension.lowercased() == "png" else {
             throw IMNError.invalidImage("\(url.path): masked photos are written as PNG only (JPEG would destroy the hidden face)")
         }
@@ -108,6 +114,7 @@ public enum PhotoIO {
         var png = mode == "L" ? try PNG.encodeGray(toGray(rgb), alpha: alpha, width: rgb.width, height: rgb.height)
                               : try codec.encodePNG(rgb, alpha: alpha)
         for (key, value) in text.sorted(by: { $0.key < $1.key }) { png = try PNG.withText(png, keyword: key, text: value) }
+        for (type, data) in chunks.sorted(by: { $0.key < $1.key }) { png = try PNG.withChunk(png, type: type, data: data) }
         try Data(png).write(to: url, options: .atomic)  // temporary file in the same folder, then rename
         return url
     }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// A protected photo ready to save: masked pixels, kept alpha and the `imn` record.
+/// A protected photo ready to save: masked pixels, kept alpha and the `imn` record. A sealed
+/// photo also carries `recordText`, the record's exact text (its ciphertext is bound to it), and
+/// `sealed`, the `imSd` chunk: the regions' original pixels, encrypted.
 public struct ProtectedImage {
     public let rgb: RGBImage
     public let alpha: [UInt8]?
@@ -8,14 +10,20 @@ public struct ProtectedImage {
     public let faces: [Face]
     public let skipped: [String]
     public let notes: [String]
+    public var recordText: String? = nil
+    public var sealed: [UInt8]? = nil
 
+    public var isSealed: Bool { sealed != nil }
+
+    /// The `imn` chunk's text: a sealed photo's exact `recordText`, else the record with sorted keys.
     public var recordJSON: String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
+        recordText ?? String(decoding: try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
     }
 
     @discardableResult
     public func save(_ url: URL, codec: PhotoCodec, overwrite: Bool = false) throws -> URL {
-        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [Metadata.chunkKey: recordJSON], codec: codec, overwrite: overwrite)
+        try PhotoIO.writePNG(url, rgb, alpha: alpha, text: [Metadata.chunkKey: recordJSON], codec: codec, overwrite: overwrite,
+                             chunks: sealed.map { [Seal.chunkType: $0] } ?? [:])
     }
 }
 
@@ -34,13 +42,22 @@ public struct RecoveredImage {
     }
 }
 
-/// protect and recover whole photos (photo.md), step for step the Python and Kotlin SDKs.
+/// protect and recover whole photos (photo.md), step for step the Python and Kotlin SDKs: detect →
+/// align → Mask face → feathered blend → then, by the caller's explicit choice, sealed (a key or
+/// passphrase, §7: each region's original pixels compressed and encrypted into the PNG's `imSd`
+/// chunk; the pixels show the Mask only) or keyless (the paper's method: the originals hidden in
+/// the pixels by the hiding network; anyone with a bundle recovers them). recover decrypts and
+/// pastes (sealed) or reveals each tile (keyless; keyed photos of earlier releases, §8:
+/// unscrambled with the key).
 public enum Pipeline {
     public static let minFacePixels = 40.0
     public static let detectMaxSide = 1280.0
     /// Where no face was blended, masked and revealed pixels are two noisy readings of the
     /// original: recover mixes them (the Python SDK's UNTOUCHED_MASKED_WEIGHT).
     public static let untouchedMaskedWeight: Float = 0.8
+    public static let chooseMode = "choose how the faces can be recovered: a key or passphrase (secret: ...: sealed, only its " +
+        "holder recovers them) or keyless: true (the paper's method: anyone with an IMN bundle, which ships in every app, " +
+        "recovers them from the pixels)"
 
     public static func findFaces(_ bundle: IMNBundle, _ rgb: RGBImage) throws -> [Face] {
         let scale = min(1.0, detectMaxSide / Double(max(rgb.width, rgb.height)))
@@ -60,15 +77,33 @@ public enum Pipeline {
         Keys.tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (size / Keys.piece) * (size / Keys.piece))
     }
 
-    /// Put a Mask on every face and hide the originals. `masks`: "donors" (Masks v2, the default:
-    /// a face of nobody from the bundle's bank; `donor` fixes which, else each face draws one at
-    /// random) or "masknet" (the paper's; `identity`: a preset index or nil for face i gets preset
-    /// i mod K); `secret`: only its holder recovers (nil = keyless). A photo that
-    /// carries an `imn` record is refused (`.alreadyProtected`); a grayscale photo (`mode` "L")
-    /// gets a gray Mask and a record saying so.
+    /// Put a Mask on every face and keep the originals for whoever may recover them. `masks`:
+    /// "donors" (Masks v2, the default: a face of nobody from the bundle's bank; `donor` fixes
+    /// which, else each face draws one at random) or "masknet" (the paper's; `identity`: a preset
+    /// index or nil for face i gets preset i mod K).
+    ///
+    /// How the faces come back is the caller's explicit choice, one of:
+    /// - `secret` (a 256-bit key, or a passphrase that passes `Seal.checkPassphrase`): **sealed**.
+    ///   The originals are encrypted (AES-256-GCM) into the PNG and the pixels show only the
+    ///   Mask; only the secret's holder recovers them, bit-exact (`sealQuality` "lossless") or
+    ///   within one level per pixel ("compact", about 25% smaller).
+    /// - `keyless: true`: the paper's method. The originals are hidden in the pixels by the
+    ///   hiding network, and anyone with an IMN bundle (every app ships one) recovers them.
+    ///
+    /// Neither throws `.keyRequired`, both `.invalidArgument`, a weak passphrase
+    /// `.weakPassphrase`, all before any work. A photo that carries an `imn` record is refused
+    /// (`.alreadyProtected`); a grayscale photo (`mode` "L") gets a gray Mask and a record saying so.
     public static func protect(_ photo: Photo, bundle: IMNBundle, identity: Int? = nil, secret: Keys.Secret? = nil,
                                progress: (String) -> Void = { _ in }, masks: String = "donors",
-                               donor: Int? = nil) throws -> ProtectedImage {
+                               donor: Int? = nil, keyless: Bool = false, sealQuality: String = "lossless") throws -> ProtectedImage {
+        if secret != nil && keyless {
+            throw IMNError.invalidArgument("a photo is either sealed (secret: ...) or keyless (keyless: true), not both")
+        }
+        if secret == nil && !keyless { throw IMNError.keyRequired(chooseMode) }
+        guard let step = Seal.steps[sealQuality] else {
+            throw IMNError.invalidArgument("sealQuality must be one of lossless, compact, not \(sealQuality)")
+        }
+        if case .passphrase(let text)? = secret { try Seal.checkPassphrase(text) }  // before any work
         if photo.text[Metadata.chunkKey] != nil {
             // Hiding it again would bury the first record under the second: recovering would return
             // the first masked photo with no record, and its real faces would be lost for good.
@@ -119,51 +154,56 @@ public enum Pipeline {
             faceRecord[masks == "donors" ? "donor" : "identity"] = chosen
             faceRecords.append(faceRecord)
         }
-        let model = bundle.manifest["model"] as? [String: Any] ?? [:]
-        let keyPiece = model["key_piece"] as? Int ?? 0
-        let scrambles = keyPiece > 0 ? (model["key_target"] as? String ?? "face") : "cover"
-        let keyed = try secret.map { try Keys.newKeyRecord($0, scrambles: scrambles) }
-        var notes = photo.notes
-        if secret != nil && keyPiece != Keys.piece {
-            notes.append("this bundle's network was not trained on key scrambles: keyed photos will be a few dB worse than with a keyed bundle")
+        if let secret = secret {
+            return try seal(photo, blended: blended, regions: regions, faceRecords: faceRecords, masks: masks, secret: secret,
+                            step: step, faces: faces, skipped: skipped, progress: progress)
         }
         var out = rgb
         for (k, region) in regions.enumerated() {
             progress("hide region \(k + 1)/\(regions.count)")
             for (x, y) in Tiles.tileOrigins(region, tile: size) {
-                let original = rgb.crop(x0: x, y0: y, w: size, h: size)
-                let cover = blended.crop(x0: x, y0: y, w: size, h: size)
-                var masked: RGBImage
-                if let keyed = keyed {
-                    let s = tileScramble(keyed.1, k, x, y, size)
-                    masked = scrambles == "cover" ? Keys.unscramble(try bundle.hide(original, Keys.scramble(cover, s)), s)
-                                                  : try bundle.hide(Keys.scramble(original, s), cover)
-                } else {
-                    masked = try bundle.hide(original, cover)
-                }
-                out.paste(masked, x0: x, y0: y)
+                out.paste(try bundle.hide(rgb.crop(x0: x, y0: y, w: size, h: size), blended.crop(x0: x, y0: y, w: size, h: size)), x0: x, y0: y)
             }
         }
         var record: [String: Any] = [
             "format": Metadata.formatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(),
             "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
-            "faces": faceRecords, "masks": masks, "keyed": keyed != nil, "digest": Metadata.pixelDigest(out, regions)]
-        if let (key, _) = keyed {
-            record["key"] = ["kind": key.kind, "salt": key.salt, "check": key.check, "piece": key.piece, "scrambles": key.scrambles,
-                             "kdf": key.kind == "key" ? "hkdf-sha256" as Any : ["scrypt": ["n": 1 << 15, "r": 8, "p": 1], "then": "hkdf-sha256"]]
-        }
+            "faces": faceRecords, "masks": masks, "keyed": false, "digest": Metadata.pixelDigest(out, regions)]
         if photo.mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
-        return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: notes)
+        return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes)
     }
 
-    /// Put the Mask off; every check (metadata, bundle, size, digest, key) before any pixel.
-    public static func recover(_ photo: Photo, bundle: IMNBundle, force: Bool = false, secret: Keys.Secret? = nil,
+    /// Sealed protect (photo.md §7): the regions' originals packed and encrypted against the
+    /// record's exact text; the pixels are `blended` (the photo with each face's Mask blended in,
+    /// nothing else).
+    static func seal(_ photo: Photo, blended: RGBImage, regions: [Box], faceRecords: [[String: Any]], masks: String,
+                     secret: Keys.Secret, step: Int, faces: [Face], skipped: [String],
+                     progress: (String) -> Void) throws -> ProtectedImage {
+        progress("seal")
+        let plaintext = try Seal.pack(photo.rgb, regions: regions, inner: ["faces": faceRecords, "masks": masks], step: step)
+        let (entry, keys) = try Seal.newEntry(secret, step: step, bytes: plaintext.count + Seal.tagBytes)
+        let record = Seal.record(width: blended.width, height: blended.height, regions: regions,
+                                 digest: Metadata.pixelDigest(blended, regions), entry: entry, mode: photo.mode)
+        let text = try Seal.text(record)
+        return ProtectedImage(rgb: blended, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes,
+                              recordText: text, sealed: try Seal.encrypt(keys, entry, plaintext, recordText: text))
+    }
+
+    /// Put the Mask off; every check (metadata, bundle, size, digest, key, and for a sealed photo
+    /// its `imSd` chunk and GCM tag) before anything is decrypted or revealed. A sealed photo needs
+    /// no bundle (`bundle` may be nil): its faces are decrypted, not revealed; a keyless or keyed
+    /// one does (`.invalidArgument` without).
+    public static func recover(_ photo: Photo, bundle: IMNBundle?, force: Bool = false, secret: Keys.Secret? = nil,
                                progress: (String) -> Void = { _ in }) throws -> RecoveredImage {
         if !photo.format.isEmpty && photo.format != "PNG" && photo.text[Metadata.chunkKey] == nil {
             throw IMNError.imageModified("this is a \(photo.format) file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
         }
         let record = try Metadata.parseRecord(photo.text)
-        var notes = try bundle.checkCanReveal(record.bundle)
+        if !record.isSealed && bundle == nil {
+            throw IMNError.invalidArgument("this photo is keyless or keyed: recovering it needs a bundle")
+        }
+        var notes: [String] = []
+        if let bundle = bundle, let recorded = record.bundle { notes = try bundle.checkCanReveal(recorded) }
         let rgb = photo.rgb
         if rgb.width != record.width || rgb.height != record.height {
             throw IMNError.imageModified("the photo is \(rgb.width)x\(rgb.height) but was protected at \(record.width)x\(record.height): " +
@@ -173,6 +213,8 @@ public enum Pipeline {
             throw IMNError.imageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the " +
                                          "recovered faces would be damaged; force: true tries anyway")
         }
+        if let entry = record.sealed { return try unseal(photo, record: record, entry: entry, secret: secret, progress: progress) }
+        guard let bundle = bundle else { throw IMNError.invalidArgument("this photo is keyless or keyed: recovering it needs a bundle") }
         let photoKey = try record.key.map { try Keys.openKeyRecord($0, secret) }
         if secret != nil && record.key == nil {
             notes.append("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
@@ -207,5 +249,32 @@ public enum Pipeline {
             }
         }
         return RecoveredImage(rgb: out, alpha: photo.alpha, record: record, notes: notes)
+    }
+
+    /// Sealed recover (photo.md §7.4): the chunk's presence and length, the key's check value,
+    /// GCM's tag, then the pixels' sizes, each before the next; then each region pasted. The
+    /// recovered record carries the faces the plaintext kept out of the clear.
+    static func unseal(_ photo: Photo, record: Record, entry: SealedEntry, secret: Keys.Secret?,
+                       progress: (String) -> Void) throws -> RecoveredImage {
+        guard let ciphertext = photo.chunks[Seal.chunkType] else {
+            throw IMNError.imageModified("this sealed photo lost its imSd chunk (an app dropped it when saving): the hidden faces are gone with it")
+        }
+        if ciphertext.count != entry.bytes {
+            throw IMNError.imageModified("this sealed photo's imSd chunk has \(ciphertext.count) bytes, not the \(entry.bytes) it was written with")
+        }
+        progress("open seal")
+        let keys = try Seal.openKeys(entry, secret)
+        let plaintext = try Seal.decrypt(keys, entry, ciphertext, recordText: photo.text[Metadata.chunkKey]!)
+        let (inner, originals) = try Seal.unpack(plaintext, regions: record.regions, step: entry.step)
+        var out = photo.rgb
+        for (region, pixels) in zip(record.regions, originals) { out.paste(pixels, x0: region.x0, y0: region.y0) }
+        let faces = inner["faces"] as? [Any] ?? []
+        var json = record.json
+        json["faces"] = faces
+        json["masks"] = inner["masks"] ?? NSNull()
+        let recovered = Record(width: record.width, height: record.height, bundle: nil, tile: record.tile, regions: record.regions,
+                               faces: Metadata.faceLandmarks(faces), digest: record.digest, key: nil, json: json, mode: record.mode,
+                               format: record.format, sealed: entry)
+        return RecoveredImage(rgb: out, alpha: photo.alpha, record: recovered, notes: [])
     }
 }

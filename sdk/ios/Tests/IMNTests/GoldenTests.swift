@@ -154,4 +154,72 @@ final class GoldenTests: XCTestCase {
         XCTAssertEqual(photo.mode, "L")
         XCTAssertEqual(photo.rgb.pixels, luma.flatMap { [$0, $0, $0] })
     }
+
+    // MARK: sealed mode (photo.md §7)
+
+    /// The pattern photo the sealed vectors were made from (seal.json's "photo" says the rule).
+    func sealPhoto(_ seal: [String: Any]) -> RGBImage {
+        let p = seal["photo"] as! [String: Any], shape = p["shape"] as! [Int]
+        return TestEnv.patternImage(height: shape[0], width: shape[1], seed: (p["pattern_seed"] as! NSNumber).doubleValue)
+    }
+
+    func testSealKeyDerivation() throws {
+        let seal = try TestEnv.golden("seal")
+        let salt = Keys.unhex(seal["salt"] as! String)!
+        let a = seal["argon2id"] as! [String: Int]
+        let argon2 = Argon2Params(memoryKib: a["memory_kib"]!, iterations: a["iterations"]!, lanes: a["lanes"]!)
+        XCTAssertEqual(argon2, Seal.argon2id)
+        let material = try Seal.keyMaterial(.passphrase(seal["passphrase"] as! String), salt: salt, argon2: argon2)
+        XCTAssertEqual(Keys.hex(material), seal["passphrase_material"] as? String)
+        let byPhrase = Seal.deriveKeys(material, salt: salt)
+        XCTAssertEqual(Keys.hex(byPhrase.aeadKey), seal["passphrase_aead_key"] as? String)
+        XCTAssertEqual(byPhrase.check, seal["passphrase_check"] as? String)
+        let key = Keys.unhex(seal["key"] as! String)!
+        XCTAssertEqual(try Seal.keyMaterial(.key(key), salt: salt, argon2: nil), key)
+        let byKey = Seal.deriveKeys(key, salt: salt)
+        XCTAssertEqual(Keys.hex(byKey.aeadKey), seal["key_aead_key"] as? String)
+        XCTAssertEqual(byKey.check, seal["key_check"] as? String)
+    }
+
+    func testPlaneResidualsAndTheCompactStep() throws {
+        let seal = try TestEnv.golden("seal")
+        let region = sealPhoto(seal).crop(x0: 0, y0: 0, w: 16, h: 8)  // "photo rows 0..7, columns 0..15"
+        let residuals = Seal.planeResiduals(region)
+        XCTAssertEqual(residuals.pixels.map(Double.init), TestEnv.flat((seal["plane_residuals"] as! [String: Any])["output"]))
+        XCTAssertEqual(Seal.planePixels(residuals), region)
+        let step = Seal.steps["compact"]!
+        XCTAssertEqual(Seal.dequantize(Seal.quantize(region, step: step), step: step).pixels.map(Double.init),
+                       TestEnv.flat((seal["compact_step_3"] as! [String: Any])["output"]))
+    }
+
+    func testSealedRecordPlaintextAndCiphertext() throws {
+        let seal = try TestEnv.golden("seal")
+        let photo = sealPhoto(seal)
+        let text = seal["record_text"] as! String
+        let record = try Metadata.parseRecord([Metadata.chunkKey: text])
+        let entry = try XCTUnwrap(record.sealed)
+        // The record this SDK writes for the same photo and entry is the Python SDK's, byte for byte.
+        XCTAssertEqual(try Seal.text(Seal.record(width: photo.width, height: photo.height, regions: record.regions,
+                                                 digest: Metadata.pixelDigest(photo, record.regions), entry: entry, mode: "RGB")), text)
+        let keys = try Seal.openKeys(entry, .key(Keys.unhex(seal["key"] as! String)!))
+        let plaintext = Keys.unhex(seal["plaintext"] as! String)!, ciphertext = Keys.unhex(seal["ciphertext"] as! String)!
+        XCTAssertEqual(entry.bytes, plaintext.count + Seal.tagBytes)
+        XCTAssertEqual(Keys.hex(try Seal.encrypt(keys, entry, plaintext, recordText: text)), seal["ciphertext"] as? String)
+        XCTAssertEqual(try Seal.decrypt(keys, entry, ciphertext, recordText: text), plaintext)
+        let (inner, pixels) = try Seal.unpack(plaintext, regions: record.regions, step: entry.step)
+        XCTAssertEqual(inner as NSDictionary, seal["inner"] as! NSDictionary)
+        for (k, r) in record.regions.enumerated() {
+            XCTAssertEqual(pixels[k], photo.crop(x0: r.x0, y0: r.y0, w: r.width, h: r.height), "region \(k)")
+        }
+        // One flipped bit of the ciphertext, or of the record's text, fails the tag.
+        var flipped = ciphertext
+        flipped[flipped.count / 2] ^= 1
+        let edited = text.replacingOccurrences(of: "\"step\":1", with: "\"step\":3")
+        XCTAssertNotEqual(edited, text)
+        for (data, aad) in [(flipped, text), (ciphertext, edited)] {
+            XCTAssertThrowsError(try Seal.decrypt(keys, entry, data, recordText: aad)) {
+                guard case IMNError.imageModified(let m) = $0, m.contains("altered") else { return XCTFail("\($0)") }
+            }
+        }
+    }
 }

@@ -25,7 +25,8 @@ class NotProtected(message: String) : ImnException(message)
 /** The imn chunk is present but malformed. */
 class InvalidMetadata(message: String) : ImnException(message)
 
-/** The masked pixels no longer match the digest taken when they were written. */
+/** The masked pixels no longer match the digest taken when they were written, or a sealed
+ *  photo's record or `imSd` chunk was altered or lost. */
 class ImageModified(message: String) : ImnException(message)
 
 /** The bundle cannot reveal what another bundle hid. */
@@ -34,8 +35,13 @@ class BundleMismatch(message: String) : ImnException(message)
 /** Refusing to write over an existing file without overwrite. */
 class OutputExists(message: String) : ImnException(message)
 
-/** The key does not open this photo (checked against the stored HMAC before any pixel). */
+/** The key does not open this photo (checked against the stored check value before anything is
+ *  decrypted or revealed). */
 class WrongKey(message: String) : ImnException(message)
 
-/** A keyed photo opened without a key, or a key file that cannot be read. */
+/** A sealed or keyed photo opened without a key, a protect that chose neither sealed nor keyless,
+ *  or a key file that cannot be read. */
 class KeyRequired(message: String) : ImnException(message)
+
+/** A passphrase too short or too simple to seal photos with (sdk/spec/photo.md §7.1). */
+class WeakPassphrase(message: String) : ImnException(message)

@@ -11,11 +11,14 @@ import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
 
 /**
- * Keyed recovery (sdk/spec/photo.md §7; sdk/python/imn_sdk/keys.py): each tile of the cover
- * (the Mask-blended photo; the face itself in photos of the first keyed release) is cut into
- * `piece`-pixel pieces, permuted and turned by key-derived values around hiding; only the key
- * shows the network where the hidden face lies. Everything secret comes from standard primitives: SecureRandom,
- * scrypt and HKDF-SHA256 (Bouncy Castle), HMAC-SHA256 (javax.crypto).
+ * The user's secret and key files, for sealed photos (sdk/spec/photo.md §7: [Seal] derives their
+ * keys) and for the keyed photos of earlier releases, which every SDK still recovers but none
+ * writes any more (§8; sdk/python/imn_sdk/keys.py). In those, each tile of the cover (the
+ * Mask-blended photo; the face itself in photos of the first keyed release) was cut into
+ * `piece`-pixel pieces, permuted and turned by key-derived values around hiding: obfuscation,
+ * since an attacker with the bundle and the photo can undo it (README, "Threat model"). Their
+ * secrets come from standard primitives: scrypt and HKDF-SHA256 (Bouncy Castle), HMAC-SHA256
+ * (javax.crypto); keys from SecureRandom.
  */
 object Keys {
     const val PIECE = 32
@@ -68,11 +71,13 @@ object Keys {
             HKDFBytesGenerator(SHA256Digest()).apply { init(HKDFParameters.skipExtractParameters(prk, info)) }.generateBytes(it, 0, length)
         }
 
-    /** What the user holds: a 256-bit key, or a passphrase stretched per photo with scrypt. */
+    /** What the user holds: a 256-bit key, or a passphrase, stretched per photo (Argon2id for a
+     *  sealed photo, [Seal.keyMaterial]; scrypt for a keyed photo of an earlier release). */
     class Secret private constructor(val key: ByteArray?, val passphrase: String?) {
         val kind get() = if (key != null) "key" else "passphrase"
 
-        /** The per-photo key: HKDF-SHA256 over the key (or the scrypt-stretched passphrase). */
+        /** A keyed photo's per-photo key (§8): HKDF-SHA256 over the key (or the scrypt-stretched
+         *  passphrase). */
         fun photoKey(salt: ByteArray): ByteArray {
             val material = key ?: SCrypt.generate(passphrase!!.toByteArray(Charsets.UTF_8), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
             return hkdf(material, salt, "imn photo key v1".toByteArray(), KEY_BYTES)
@@ -160,15 +165,7 @@ object Keys {
 
     fun unscramble(tile: RgbImage, s: Scramble, piece: Int = PIECE): RgbImage = movePieces(tile, s, piece, false)
 
-    /** The metadata's `key` entry for a new photo, and its photo key. */
-    fun newKeyRecord(secret: Secret, piece: Int = PIECE, scrambles: String = "cover"): Pair<KeyRecord, ByteArray> {
-        require(scrambles in SCRAMBLES) { "scrambles must be one of $SCRAMBLES, not $scrambles" }
-        val salt = ByteArray(16).also { random.nextBytes(it) }
-        val photoKey = secret.photoKey(salt)
-        return KeyRecord(secret.kind, hex(salt), checkValue(photoKey), piece, scrambles) to photoKey
-    }
-
-    /** The photo key for a keyed photo's record; [WrongKey] when the HMAC disagrees. */
+    /** The photo key for a keyed photo's record (§8); [WrongKey] when the HMAC disagrees. */
     fun openKeyRecord(record: KeyRecord, secret: Secret?): ByteArray {
         if (secret == null) throw KeyRequired("this photo was protected with a key: pass its key file or passphrase to recover it")
         if (record.kind != secret.kind) throw WrongKey("this photo was protected with a ${record.kind}, not a ${secret.kind}")

@@ -1,5 +1,6 @@
 package org.imn.sdk
 
+import com.google.gson.JsonArray
 import com.google.gson.JsonElement
 import com.google.gson.JsonObject
 import com.google.gson.JsonParser
@@ -8,14 +9,22 @@ import java.security.MessageDigest
 
 /**
  * The `imn` PNG chunk: what a protected photo records so it can be recovered, and a digest of the
- * masked pixels so later damage is detected before anything is revealed (sdk/spec/photo.md §5).
- * The reader is where untrusted bytes enter: it accepts exactly the Python SDK's schema.
+ * masked pixels so later damage is detected before anything is revealed (sdk/spec/photo.md §5,
+ * sealed photos §7.3). The reader is where untrusted bytes enter: it accepts exactly the Python
+ * SDK's schema.
  */
 object Metadata {
     const val CHUNK_KEY = "imn"
-    const val FORMAT_VERSION = 1
+    const val FORMAT_VERSION = 1          // keyless photos (and the keyed photos of earlier releases)
+    const val SEALED_FORMAT_VERSION = 2   // sealed photos: readers of format 1 must not run the network on them
+    val FORMATS = listOf(FORMAT_VERSION, SEALED_FORMAT_VERSION)
     private const val MAX_CHUNK_CHARS = 1 shl 20
     private val HEX = Regex("[0-9a-f]{32}")
+    // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
+    // otherwise demand gigabytes per guess): Argon2id up to 1 GiB and 10 passes.
+    private val ARGON2_MEMORY_KIB = 8192..(1 shl 20)
+    private val ARGON2_ITERATIONS = 1..10
+    private val ARGON2_LANES = 1..8
 
     /** sha256 over each region's `"x,y,width,height;"` and its `(h, w, 3)` masked bytes, in order. */
     fun pixelDigest(rgb: RgbImage, regions: List<Box>): String {
@@ -33,12 +42,57 @@ object Metadata {
 
     private fun fail(message: String): Nothing = throw InvalidMetadata("imn metadata: $message")
 
-    private fun int(value: JsonElement?, name: String, low: Int = 0, high: Int = 1 shl 20): Int {
+    private fun int(value: JsonElement?, name: String, low: Int = 0, high: Int = 1 shl 20): Int =
+        long(value, name, low.toLong(), high.toLong()).toInt()
+
+    private fun long(value: JsonElement?, name: String, low: Long, high: Long): Long {
         val p = value as? JsonPrimitive
         val number = if (p != null && p.isNumber) p.asNumber.toString() else null
-        val v = number?.toIntOrNull()
+        val v = number?.toLongOrNull()
         if (v == null || v < low || v > high) fail("$name must be an integer in [$low, $high], got $value")
         return v
+    }
+
+    private fun hex(value: String?, digits: Int, name: String): String {
+        if (value == null || value.length != digits || !value.all { it in "0123456789abcdef" }) {
+            fail("sealed.$name must be $digits lowercase hex digits")
+        }
+        return value
+    }
+
+    /** photo.md §7.3: exactly the entry protect writes, within bounds a device can afford. */
+    private fun sealedEntry(value: JsonElement?, regionArea: Long): SealedEntry {
+        val entry = value as? JsonObject ?: fail("a format-2 photo needs a sealed entry")
+        if (string(entry, "cipher") != Seal.CIPHER || string(entry, "pixels") != Seal.PIXELS) {
+            fail("sealed photos use aes-256-gcm over plane-deflate pixels")
+        }
+        val kdf = entry.get("kdf")
+        val argon2 = when (string(entry, "kind")) {
+            "key" -> {
+                if (kdf !is JsonPrimitive || !kdf.isString || kdf.asString != Seal.KDF) fail("a sealed key photo derives with hkdf-sha256")
+                null
+            }
+            "passphrase" -> {
+                val kdfObject = kdf as? JsonObject
+                val params = kdfObject?.get("argon2id") as? JsonObject
+                if (kdfObject == null || params == null || string(kdfObject, "then") != Seal.KDF ||
+                    kdfObject.keySet() != setOf("argon2id", "then")) {
+                    fail("a sealed passphrase photo derives with argon2id then hkdf-sha256")
+                }
+                Argon2Params(
+                    int(params.get("memory_kib"), "sealed.kdf.argon2id.memory_kib", ARGON2_MEMORY_KIB.first, ARGON2_MEMORY_KIB.last),
+                    int(params.get("iterations"), "sealed.kdf.argon2id.iterations", ARGON2_ITERATIONS.first, ARGON2_ITERATIONS.last),
+                    int(params.get("lanes"), "sealed.kdf.argon2id.lanes", ARGON2_LANES.first, ARGON2_LANES.last))
+            }
+            else -> fail("sealed.kind must be key or passphrase")
+        }
+        val salt = hex(string(entry, "salt"), 32, "salt")
+        val nonce = hex(string(entry, "nonce"), 24, "nonce")
+        val check = hex(string(entry, "check"), 32, "check")
+        val step = int(entry.get("step"), "sealed.step", 1, 16)
+        // DEFLATE never grows data by more than 5 bytes per 16 KB block, plus a 1 MB header allowance.
+        val bytes = long(entry.get("bytes"), "sealed.bytes", 16, 3 * regionArea * 1001 / 1000 + (1 shl 20))
+        return SealedEntry(string(entry, "kind")!!, argon2, salt, nonce, check, step, bytes)
     }
 
     private fun string(o: JsonObject, name: String): String? =
@@ -76,19 +130,22 @@ object Metadata {
             throw InvalidMetadata("imn metadata is not valid JSON (nested too deeply)")
         }
         val record = json as? JsonObject ?: fail("expected a JSON object")
-        val version = record.get("format")
-        if (version !is JsonPrimitive || !version.isNumber || version.asNumber.toString() != "$FORMAT_VERSION") {
-            throw InvalidMetadata("imn metadata format $version; this SDK reads format $FORMAT_VERSION")
+        val versionValue = record.get("format")
+        val version = (versionValue as? JsonPrimitive)?.takeIf { it.isNumber }?.asNumber?.toString()?.toIntOrNull()
+        if (version == null || version !in FORMATS) {
+            throw InvalidMetadata("imn metadata format $versionValue; this SDK reads formats ${FORMATS.joinToString(", ")}")
         }
+        val sealed = version == SEALED_FORMAT_VERSION
         val size = record.get("size")
         if (size == null || !size.isJsonArray || size.asJsonArray.size() != 2) fail("size must be [width, height]")
         val width = int(size.asJsonArray[0], "size", 1)
         val height = int(size.asJsonArray[1], "size", 1)
-        val bundle = record.get("bundle") as? JsonObject
-        if (bundle == null || listOf("checkpoint_sha256", "target", "precision").any { string(bundle, it) == null }) {
+        // A sealed photo names no bundle (none is needed to open it): its regions are any pixels.
+        val bundle = if (sealed) null else record.get("bundle") as? JsonObject
+        if (!sealed && (bundle == null || listOf("checkpoint_sha256", "target", "precision").any { string(bundle, it) == null })) {
             fail("bundle must name checkpoint_sha256, target, precision")
         }
-        val tile = int(bundle.get("tile"), "bundle.tile", 2)
+        val tile = if (bundle == null) 1 else int(bundle.get("tile"), "bundle.tile", 2)
         val regionList = record.get("regions")
         if (regionList == null || !regionList.isJsonArray || regionList.asJsonArray.size() !in 1..4096) {
             fail("regions must be a non-empty list")
@@ -110,7 +167,7 @@ object Metadata {
         for (i in regions.indices) for (j in i + 1 until regions.size) {
             if (regions[i].overlaps(regions[j])) fail("regions overlap")
         }
-        val faceList = record.get("faces") ?: com.google.gson.JsonArray()
+        val faceList = record.get("faces") ?: JsonArray()
         if (!faceList.isJsonArray || faceList.asJsonArray.size() > 4096) fail("faces must be a list")
         val faces = faceList.asJsonArray.map { f ->
             (f as? JsonObject)?.get("landmarks")?.let { landmarks(it) } ?: fail("each face needs five distinct [x, y] landmarks")
@@ -121,6 +178,14 @@ object Metadata {
         }
         val mode = if (record.has("mode")) string(record, "mode") else "RGB"
         if (mode !in setOf("RGB", "L")) fail("mode must be RGB or L")
+        if (sealed) {
+            if (listOf("bundle", "keyed", "key", "faces").any { record.has(it) }) {
+                fail("a sealed record keeps no bundle, no key scramble and no faces in the clear")
+            }
+            val entry = sealedEntry(record.get("sealed"), regions.fold(0L) { a, r -> a + r.width.toLong() * r.height })
+            return Record(width, height, null, tile, regions, faces, digest, null, record, mode!!, version, entry)
+        }
+        if (record.has("sealed")) fail("a sealed entry needs format $SEALED_FORMAT_VERSION")
         val keyedValue = record.get("keyed") ?: JsonPrimitive(false)
         if (keyedValue !is JsonPrimitive || !keyedValue.isBoolean) fail("keyed must be true or false")
         var key: KeyRecord? = null
@@ -137,15 +202,24 @@ object Metadata {
             if (scrambles !in Keys.SCRAMBLES) fail("key.scrambles must be cover or face")
             key = KeyRecord(kind!!, hex[0], hex[1], piece, scrambles!!)
         }
-        return Record(width, height, bundle, tile, regions, faces, digest, key, record, mode!!)
+        return Record(width, height, bundle!!, tile, regions, faces, digest, key, record, mode!!, version)
     }
+
+    /** Five valid landmarks of each face record that has them (a sealed photo's faces come from
+     *  its plaintext, which the tag vouches for; recover only reports them). */
+    fun faceLandmarks(faces: JsonArray): List<Array<DoubleArray>> =
+        faces.mapNotNull { f -> (f as? JsonObject)?.get("landmarks")?.let { landmarks(it) } }
 }
 
-/** A keyed photo's `key` entry: never the key, only its salt and check value. */
+/** A keyed photo's `key` entry (photo.md §8): never the key, only its salt and check value. */
 class KeyRecord(val kind: String, val salt: String, val check: String, val piece: Int, val scrambles: String = "cover")
 
 /** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object;
- *  [mode] is the protected photo's own: "L" (grayscale) or "RGB" (absent from the record). */
-class Record(val width: Int, val height: Int, val bundle: JsonObject, val tile: Int, val regions: List<Box>,
+ *  [mode] is the protected photo's own: "L" (grayscale) or "RGB" (absent from the record).
+ *  A sealed photo ([format] 2) has [sealed] and no [bundle] (its [tile] is 1: regions are any
+ *  rectangles); a keyed photo of an earlier release has [key]. */
+class Record(val width: Int, val height: Int, val bundle: JsonObject?, val tile: Int, val regions: List<Box>,
              val faces: List<Array<DoubleArray>>, val digest: String, val key: KeyRecord?, val json: JsonObject,
-             val mode: String = "RGB")
+             val mode: String = "RGB", val format: Int = Metadata.FORMAT_VERSION, val sealed: SealedEntry? = null) {
+    val isSealed: Boolean get() = sealed != null
+}

@@ -6,9 +6,11 @@ import java.nio.file.StandardCopyOption
 
 /** An upright 8-bit photo: `rgb` and, when it had one, `alpha` (`H·W` bytes), the PNG text
  *  chunks (IMN metadata) and the conversions made on the way in. `mode`: "L" when the source was
- *  grayscale (its `rgb` has three equal channels), else "RGB". */
+ *  grayscale (its `rgb` has three equal channels), else "RGB". `chunks`: the PNG's private
+ *  chunks by type (a sealed photo's encrypted originals, `imSd`). */
 class Photo(val rgb: RgbImage, val alpha: ByteArray? = null, val notes: List<String> = emptyList(),
-            val text: Map<String, String> = emptyMap(), val format: String = "", val mode: String = "RGB")
+            val text: Map<String, String> = emptyMap(), val format: String = "", val mode: String = "RGB",
+            val chunks: Map<String, ByteArray> = emptyMap())
 
 /** Pixel decoding and PNG encoding, which each platform does with its own codecs (Android:
  *  BitmapFactory and ExifInterface, `android/BitmapCodec.kt`). Text chunks are the SDK's job. */
@@ -28,7 +30,8 @@ object PhotoIo {
     const val MAX_PIXELS = 100_000_000L
 
     /**
-     * Decodes `bytes` and keeps the PNG text chunks (where the `imn` record lives). Grayscale
+     * Decodes `bytes` and keeps the PNG text chunks (where the `imn` record lives) and private
+     * chunks (a sealed photo's `imSd`; one of each type, else [InvalidImage]). Grayscale
      * photos (a gray PNG or JPEG, or what the codec reports as gray) get `mode` "L": masked in
      * gray, recovered as grayscale. A PNG of more than 8 bits per sample, gray or colour, is
      * refused from its header before decoding (platform decoders may hand it over as 8-bit).
@@ -48,11 +51,12 @@ object PhotoIo {
             throw ImageTooLarge("${decoded.rgb.width}x${decoded.rgb.height} is more than ${MAX_PIXELS / 1_000_000} MP")
         }
         val text = if (header != null) Png.textChunks(bytes) else emptyMap()
+        val chunks = if (header != null) Png.privateChunks(bytes) else emptyMap()
         val gray = decoded.mode == "L" || header?.gray ?: (sourceMode(bytes) == "L")  // the header read once
         val mode = if (gray) "L" else "RGB"
         val notes = if (mode == "L") decoded.notes + "grayscale photo: its Mask is gray and it is recovered as grayscale"
                     else decoded.notes
-        return Photo(decoded.rgb, decoded.alpha, notes, text, decoded.format, mode)
+        return Photo(decoded.rgb, decoded.alpha, notes, text, decoded.format, mode, chunks)
     }
 
     /** "L" for a grayscale PNG (colour type 0 or 4, any bit depth) or a one-component JPEG, as
@@ -96,17 +100,19 @@ object PhotoIo {
         }
     }
 
-    /** An 8-bit PNG with `text` as compressed iTXt chunks, written atomically (temporary file in
-     *  the same folder, then rename); never over an existing file unless `overwrite`. `mode` "L"
-     *  writes grayscale ([toGray]; the SDK's own encoder), for a recovered grayscale photo. */
+    /** An 8-bit PNG with `text` as compressed iTXt chunks and `chunks` (private chunk type →
+     *  data) after them, before the pixels, written atomically (temporary file in the same
+     *  folder, then rename); never over an existing file unless `overwrite`. `mode` "L" writes
+     *  grayscale ([toGray]; the SDK's own encoder), for a recovered grayscale photo. */
     fun writePng(file: File, rgb: RgbImage, alpha: ByteArray?, text: Map<String, String>, codec: PhotoCodec,
-                 overwrite: Boolean = false, mode: String = "RGB"): File {
+                 overwrite: Boolean = false, mode: String = "RGB", chunks: Map<String, ByteArray> = emptyMap()): File {
         if (!file.name.toLowerCase().endsWith(".png")) {
             throw InvalidImage("$file: masked photos are written as PNG only (JPEG would destroy the hidden face); use a .png name")
         }
         if (file.exists() && !overwrite) throw OutputExists("$file exists; pass overwrite = true to replace it")
         var png = if (mode == "L") Png.encodeGray(toGray(rgb), alpha, rgb.width, rgb.height) else codec.encodePng(rgb, alpha)
         for ((key, value) in text) png = Png.withText(png, key, value)
+        for ((type, data) in chunks) png = Png.withChunk(png, type, data)
         val folder = file.absoluteFile.parentFile.apply { mkdirs() }
         val tmp = File.createTempFile(".${file.name}.", ".tmp", folder)
         try {

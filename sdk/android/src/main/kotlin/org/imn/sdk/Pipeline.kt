@@ -4,11 +4,17 @@ import com.google.gson.JsonArray
 import com.google.gson.JsonObject
 import java.io.File
 
-/** A protected photo ready to save: masked `rgb`, the kept `alpha` and the `imn` record. */
+/** A protected photo ready to save: masked `rgb`, the kept `alpha` and the `imn` record. A sealed
+ *  photo also carries [recordText], the record's exact text (its ciphertext is bound to it), and
+ *  [sealed], the `imSd` chunk: the regions' original pixels, encrypted. */
 class ProtectedImage(val rgb: RgbImage, val alpha: ByteArray?, val record: JsonObject, val faces: List<Face>,
-                     val skipped: List<String>, val notes: List<String>) {
+                     val skipped: List<String>, val notes: List<String>, val recordText: String? = null,
+                     val sealed: ByteArray? = null) {
+    val isSealed: Boolean get() = sealed != null
+
     fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
-        PhotoIo.writePng(file, rgb, alpha, mapOf(Metadata.CHUNK_KEY to record.toString()), codec, overwrite)
+        PhotoIo.writePng(file, rgb, alpha, mapOf(Metadata.CHUNK_KEY to (recordText ?: record.toString())), codec, overwrite,
+                         chunks = sealed?.let { mapOf(Seal.CHUNK_TYPE to it) } ?: emptyMap())
 }
 
 /** The original photo, with notes (revealed on another target or precision, say). */
@@ -22,9 +28,15 @@ class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Recor
 
 /**
  * protect and recover whole photos on a bundle, step for step the Python SDK's `pipeline.py`
- * (sdk/spec/photo.md): detect → align → Mask face → feathered blend → hide each region's original
- * pixels tile by tile at native resolution → PNG with the `imn` chunk; recover reads the chunk,
- * checks bundle, size, digest and key, and reveals each tile.
+ * (sdk/spec/photo.md): detect → align → Mask face → feathered blend → then, by the caller's
+ * explicit choice:
+ * - sealed (a key or passphrase, §7): each region's original pixels compressed and encrypted into
+ *   the PNG's `imSd` chunk ([Seal]); the pixels show the Mask only;
+ * - keyless (the paper's method): each region's original pixels hidden in the blended pixels by
+ *   the hiding network, tile by tile at native resolution; anyone with a bundle recovers them.
+ * → PNG with the `imn` chunk. recover reads the chunk, checks size and digest, then decrypts and
+ * pastes (sealed) or checks the bundle and reveals each tile (keyless; keyed photos of earlier
+ * releases, §8: unscrambled with the key).
  */
 object Pipeline {
     const val MIN_FACE_PIXELS = 40      // narrower faces are left alone (and reported)
@@ -35,6 +47,9 @@ object Pipeline {
     const val UNTOUCHED_MASKED_WEIGHT = 0.8f
     // Each face draws its donor here: photos of one person do not share a Mask.
     private val random = java.security.SecureRandom()
+    const val CHOOSE_MODE = "choose how the faces can be recovered: a key or passphrase (secret = ...: sealed, only its " +
+        "holder recovers them) or keyless = true (the paper's method: anyone with an IMN bundle, which ships in every " +
+        "app, recovers them from the pixels)"
 
     /** Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide. */
     fun findFaces(bundle: Bundle, rgb: RgbImage): List<Face> {
@@ -53,16 +68,34 @@ object Pipeline {
     private fun round1(v: Double) = Math.round(v * 10) / 10.0
 
     /**
-     * Put a Mask on every face of `photo` and hide the original faces in it. `masks`: "donors"
-     * (Masks v2, the default: a face of nobody from the bundle's bank; `donor` fixes which, else
-     * each face draws one at random) or "masknet" (the paper's; `identity`: a preset index, or
-     * null for face i gets preset i mod K); `secret`: only its holder can recover the faces
-     * (null = keyless). Throws [AlreadyProtected] for a photo that carries an `imn` record and
-     * [NoFaceFound] when there is nothing to protect. A grayscale photo (`mode` "L") gets a gray
-     * Mask and a record saying so.
+     * Put a Mask on every face of `photo` and keep the original faces for whoever may recover
+     * them. `masks`: "donors" (Masks v2, the default: a face of nobody from the bundle's bank;
+     * `donor` fixes which, else each face draws one at random) or "masknet" (the paper's;
+     * `identity`: a preset index, or null for face i gets preset i mod K).
+     *
+     * How the faces come back is the caller's explicit choice, one of:
+     * - `secret` (a 256-bit key, or a passphrase that passes [Seal.checkPassphrase]): **sealed**.
+     *   The originals are encrypted (AES-256-GCM) into the PNG and the pixels show only the Mask;
+     *   only the secret's holder recovers them, bit-exact (`sealQuality` "lossless") or within
+     *   one level per pixel ("compact", about 25% smaller).
+     * - `keyless = true`: the paper's method. The originals are hidden in the pixels by the
+     *   hiding network, and anyone with an IMN bundle (every app ships one) recovers them.
+     *
+     * Neither throws [KeyRequired], both [IllegalArgumentException], a weak passphrase
+     * [WeakPassphrase], all before any work. Throws [AlreadyProtected] for a photo that carries an
+     * `imn` record and [NoFaceFound] when there is nothing to protect. A grayscale photo (`mode`
+     * "L") gets a gray Mask and a record saying so.
      */
     fun protect(photo: Photo, bundle: Bundle, identity: Int? = null, secret: Keys.Secret? = null,
-                progress: (String) -> Unit = {}, masks: String = "donors", donor: Int? = null): ProtectedImage {
+                progress: (String) -> Unit = {}, masks: String = "donors", donor: Int? = null,
+                keyless: Boolean = false, sealQuality: String = "lossless"): ProtectedImage {
+        if (secret != null && keyless) {
+            throw IllegalArgumentException("a photo is either sealed (secret = ...) or keyless (keyless = true), not both")
+        }
+        if (secret == null && !keyless) throw KeyRequired(CHOOSE_MODE)
+        val step = Seal.STEPS[sealQuality]
+            ?: throw IllegalArgumentException("sealQuality must be one of ${Seal.STEPS.keys.joinToString(", ")}, not $sealQuality")
+        secret?.passphrase?.let { Seal.checkPassphrase(it) }  // before any work
         if (Metadata.CHUNK_KEY in photo.text) {
             // Hiding it again would bury the first record under the second: recovering would return
             // the first masked photo with no record, and its real faces would be lost for good.
@@ -118,28 +151,12 @@ object Pipeline {
                 addProperty(if (masks == "donors") "donor" else "identity", chosen)
             })
         }
-        val model = bundle.manifest.getAsJsonObject("model")
-        val keyPiece = model["key_piece"]?.asInt ?: 0
-        val scrambles = if (keyPiece > 0) model["key_target"]?.asString ?: "face" else "cover"
-        val keyed = secret?.let { Keys.newKeyRecord(it, scrambles = scrambles) }
-        val notes = photo.notes.toMutableList()
-        if (secret != null && keyPiece != Keys.PIECE) {
-            notes.add("this bundle's network was not trained on key scrambles: keyed photos will be a few dB worse than with a keyed bundle")
-        }
+        if (secret != null) return seal(photo, blended, regions, faceRecords, masks, secret, step, faces, skipped, progress)
         val out = rgb.copy()
         for ((k, region) in regions.withIndex()) {
             progress("hide region ${k + 1}/${regions.size}")
             for ((x, y) in Tiles.tileOrigins(region, size)) {
-                val original = rgb.crop(x, y, size, size)
-                val cover = blended.crop(x, y, size, size)
-                val masked = when {
-                    keyed == null -> bundle.hide(original, cover)
-                    scrambles == "cover" -> tileScramble(keyed.second, k, x, y, size).let { s ->
-                        Keys.unscramble(bundle.hide(original, Keys.scramble(cover, s)), s)
-                    }
-                    else -> bundle.hide(Keys.scramble(original, tileScramble(keyed.second, k, x, y, size)), cover)
-                }
-                out.paste(masked, x, y)
+                out.paste(bundle.hide(rgb.crop(x, y, size, size), blended.crop(x, y, size, size)), x, y)
             }
         }
         val record = JsonObject().apply {
@@ -149,20 +166,27 @@ object Pipeline {
             add("regions", JsonArray().apply { regions.forEach { add(Metadata.regionJson(it)) } })
             add("faces", faceRecords)
             addProperty("masks", masks)
-            addProperty("keyed", keyed != null)
+            addProperty("keyed", false)
             addProperty("digest", Metadata.pixelDigest(out, regions))
-            if (keyed != null) add("key", JsonObject().apply {
-                addProperty("kind", keyed.first.kind); addProperty("salt", keyed.first.salt)
-                addProperty("check", keyed.first.check); addProperty("piece", keyed.first.piece)
-                addProperty("scrambles", keyed.first.scrambles)
-                if (keyed.first.kind == "passphrase") add("kdf", JsonObject().apply {
-                    add("scrypt", JsonObject().apply { addProperty("n", 1 shl 15); addProperty("r", 8); addProperty("p", 1) })
-                    addProperty("then", "hkdf-sha256")
-                }) else addProperty("kdf", "hkdf-sha256")
-            })
             if (photo.mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
         }
-        return ProtectedImage(out, photo.alpha, record, faces, skipped, notes)
+        return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes)
+    }
+
+    /** Sealed protect (photo.md §7): the regions' originals packed and encrypted against the
+     *  record's exact text; the pixels are `blended` (the photo with each face's Mask blended in,
+     *  nothing else). */
+    private fun seal(photo: Photo, blended: RgbImage, regions: List<Box>, faceRecords: JsonArray, masks: String,
+                     secret: Keys.Secret, step: Int, faces: List<Face>, skipped: List<String>,
+                     progress: (String) -> Unit): ProtectedImage {
+        progress("seal")
+        val inner = JsonObject().apply { add("faces", faceRecords); addProperty("masks", masks) }
+        val plaintext = Seal.pack(photo.rgb, regions, inner, step)
+        val (entry, keys) = Seal.newEntry(secret, step, plaintext.size.toLong() + Seal.TAG_BYTES)
+        val record = Seal.record(blended.width, blended.height, regions, Metadata.pixelDigest(blended, regions), entry, photo.mode)
+        val text = record.toString()
+        val ciphertext = Seal.encrypt(keys, entry, plaintext, text)
+        return ProtectedImage(blended, photo.alpha, record, faces, skipped, photo.notes, text, ciphertext)
     }
 
     private fun tileScramble(photoKey: ByteArray, region: Int, x: Int, y: Int, size: Int) =
@@ -185,17 +209,23 @@ object Pipeline {
 
     /**
      * Put the Mask off. Throws [NotProtected] without IMN metadata, [ImageModified] when the
-     * pixels changed since protection (`force` tries anyway where the size still fits),
-     * [BundleMismatch] for another checkpoint or tile, [KeyRequired] / [WrongKey] for a keyed
-     * photo without the right secret — all before any pixel is revealed.
+     * pixels changed since protection (`force` tries anyway where the size still fits) or a
+     * sealed photo's record or `imSd` chunk was altered or lost, [BundleMismatch] for another
+     * checkpoint or tile, and for a sealed or keyed photo [KeyRequired] without `secret` or
+     * [WrongKey] when the secret's check value disagrees — all before anything is decrypted or
+     * revealed. A sealed photo needs no bundle (`bundle` may be null): its faces are decrypted,
+     * not revealed; a keyless or keyed one does ([IllegalArgumentException] without).
      */
-    fun recover(photo: Photo, bundle: Bundle, force: Boolean = false, secret: Keys.Secret? = null,
+    fun recover(photo: Photo, bundle: Bundle?, force: Boolean = false, secret: Keys.Secret? = null,
                 progress: (String) -> Unit = {}): RecoveredImage {
         if (photo.format.isNotEmpty() && photo.format != "PNG" && Metadata.CHUNK_KEY !in photo.text) {
             throw ImageModified("this is a ${photo.format} file: a protected photo is a PNG, and re-encoding it (as JPEG, say) destroys the hidden face")
         }
         val record = Metadata.parseRecord(photo.text)
-        val notes = bundle.checkCanReveal(record.bundle).toMutableList()
+        if (!record.isSealed && bundle == null) {
+            throw IllegalArgumentException("this photo is keyless or keyed: recovering it needs a bundle")
+        }
+        val notes = if (bundle == null || record.bundle == null) mutableListOf() else bundle.checkCanReveal(record.bundle).toMutableList()
         val rgb = photo.rgb
         if (rgb.width != record.width || rgb.height != record.height) {
             throw ImageModified("the photo is ${rgb.width}x${rgb.height} but was protected at ${record.width}x${record.height}: " +
@@ -205,6 +235,8 @@ object Pipeline {
             throw ImageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the recovered " +
                                 "faces would be damaged; force = true tries anyway")
         }
+        if (record.sealed != null) return unseal(photo, record, record.sealed, secret, progress)
+        bundle!!  // checked above: only a sealed photo opens without one
         val photoKey = record.key?.let { Keys.openKeyRecord(it, secret) }
         if (secret != null && record.key == null) {
             notes.add("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
@@ -226,5 +258,31 @@ object Pipeline {
             mixUntouched(out, rgb, region, toCrops, size)
         }
         return RecoveredImage(out, photo.alpha, record, notes)
+    }
+
+    /** Sealed recover (photo.md §7.4): the chunk's presence and length, the key's check value,
+     *  GCM's tag, then the pixels' sizes, each before the next; then each region pasted. The
+     *  recovered record carries the faces the plaintext kept out of the clear. */
+    private fun unseal(photo: Photo, record: Record, entry: SealedEntry, secret: Keys.Secret?,
+                       progress: (String) -> Unit): RecoveredImage {
+        val ciphertext = photo.chunks[Seal.CHUNK_TYPE] ?: throw ImageModified(
+            "this sealed photo lost its imSd chunk (an app dropped it when saving): the hidden faces are gone with it")
+        if (ciphertext.size.toLong() != entry.bytes) {
+            throw ImageModified("this sealed photo's imSd chunk has ${ciphertext.size} bytes, not the ${entry.bytes} it was written with")
+        }
+        progress("open seal")
+        val keys = Seal.openKeys(entry, secret)
+        val plaintext = Seal.decrypt(keys, entry, ciphertext, photo.text.getValue(Metadata.CHUNK_KEY))
+        val (inner, originals) = Seal.unpack(plaintext, record.regions, entry.step)
+        val out = photo.rgb.copy()
+        for ((region, pixels) in record.regions.zip(originals)) out.paste(pixels, region.x0, region.y0)
+        val faces = inner.get("faces") as? JsonArray ?: JsonArray()
+        val json = record.json.deepCopy().apply {
+            add("faces", faces)
+            add("masks", inner.get("masks") ?: com.google.gson.JsonNull.INSTANCE)
+        }
+        val recovered = Record(record.width, record.height, null, record.tile, record.regions, Metadata.faceLandmarks(faces),
+                               record.digest, null, json, record.mode, record.format, entry)
+        return RecoveredImage(out, photo.alpha, recovered, emptyList())
     }
 }

@@ -11,8 +11,9 @@ import java.util.zip.InflaterInputStream
  * PNG text chunks, read and written at the byte level: platform encoders (Android's
  * `Bitmap.compress`, iOS' ImageIO) cannot write an iTXt chunk, so the SDK inserts the `imn`
  * chunk into the encoder's bytes (PNG spec §11.3.4; what the Python SDK writes through Pillow).
- * Also the IHDR header (bit depth and colour type, which platform decoders hide) and grayscale
- * PNGs, which platform encoders cannot write either.
+ * Likewise private chunks (a sealed photo's `imSd`, photo.md §7), the IHDR header (bit depth and
+ * colour type, which platform decoders hide) and grayscale PNGs, which platform encoders cannot
+ * write either.
  */
 object Png {
     private val SIGNATURE = byteArrayOf(0x89.toByte(), 'P'.toByte(), 'N'.toByte(), 'G'.toByte(), 13, 10, 26, 10)
@@ -22,7 +23,10 @@ object Png {
 
     fun isPng(bytes: ByteArray): Boolean = bytes.size >= 8 && bytes.copyOf(8).contentEquals(SIGNATURE)
 
-    private class Chunk(val type: String, val start: Int, val data: ByteArray)
+    /** A chunk of `png` at `start`; its data is copied only when asked for (IDAT is most of a file). */
+    private class Chunk(val type: String, val start: Int, private val png: ByteArray, private val length: Int) {
+        val data: ByteArray get() = png.copyOfRange(start + 8, start + 8 + length)
+    }
 
     /** A PNG's IHDR: size, bits per sample, colour type (0 gray, 2 RGB, 3 palette, 4 gray + alpha,
      *  6 RGBA). */
@@ -77,10 +81,9 @@ object Png {
             val length = buffer.getInt(at)
             if (length < 0 || at + 12L + length > bytes.size) throw InvalidImage("the PNG is truncated")
             val type = String(bytes, at + 4, 4, Charsets.ISO_8859_1)
-            val data = bytes.copyOfRange(at + 8, at + 8 + length)
             val crc = CRC32().apply { update(bytes, at + 4, 4 + length) }.value.toInt()
             if (crc != buffer.getInt(at + 8 + length)) throw InvalidImage("the PNG is damaged (bad $type checksum)")
-            out.add(Chunk(type, at, data))
+            out.add(Chunk(type, at, bytes, length))
             at += 12 + length
             if (type == "IEND") break
         }
@@ -106,9 +109,10 @@ object Png {
         val out = LinkedHashMap<String, String>()
         var total = 0L
         for (chunk in chunks(bytes)) {
+            if (chunk.type !in setOf("tEXt", "zTXt", "iTXt")) continue
             val d = chunk.data
             val nul = d.indexOf(0)
-            if (nul <= 0 || chunk.type !in setOf("tEXt", "zTXt", "iTXt")) continue
+            if (nul <= 0) continue
             val key = String(d, 0, nul, Charsets.ISO_8859_1)
             val text = try {
                 when (chunk.type) {
@@ -137,13 +141,33 @@ object Png {
         return out
     }
 
+    /** A PNG's private chunks (the second letter of the type lower case, as Pillow collects
+     *  them), type → data, wherever they are; a type twice is refused (which would be the real
+     *  one?). */
+    fun privateChunks(bytes: ByteArray): Map<String, ByteArray> {
+        val out = LinkedHashMap<String, ByteArray>()
+        for (chunk in chunks(bytes)) {
+            if (chunk.type[1] !in 'a'..'z') continue
+            if (chunk.type in out) throw InvalidImage("the file has two ${chunk.type} chunks")
+            out[chunk.type] = chunk.data
+        }
+        return out
+    }
+
     /** `png` with a compressed iTXt chunk `keyword: text` inserted before its first IDAT. */
     fun withText(png: ByteArray, keyword: String, text: String): ByteArray {
-        val idat = chunks(png).firstOrNull { it.type == "IDAT" } ?: throw InvalidImage("the PNG has no image data")
         val body = ByteArrayOutputStream()
         body.write(keyword.toByteArray(Charsets.ISO_8859_1))
         body.write(byteArrayOf(0, 1, 0, 0, 0))  // end of keyword, compressed, zlib, no language, no translation
         DeflaterOutputStream(body).use { it.write(text.toByteArray(Charsets.UTF_8)) }
-        return png.copyOfRange(0, idat.start) + chunk("iTXt", body.toByteArray()) + png.copyOfRange(idat.start, png.size)
+        return withChunk(png, "iTXt", body.toByteArray())
+    }
+
+    /** `png` with the chunk `type: data` inserted before its first IDAT, so after any chunk
+     *  inserted before it (a sealed photo's `imSd` follows its `imn` text, photo.md §7). */
+    fun withChunk(png: ByteArray, type: String, data: ByteArray): ByteArray {
+        require(type.length == 4 && type.all { it in 'a'..'z' || it in 'A'..'Z' }) { "a chunk type is four letters, not $type" }
+        val idat = chunks(png).firstOrNull { it.type == "IDAT" } ?: throw InvalidImage("the PNG has no image data")
+        return png.copyOfRange(0, idat.start) + chunk(type, data) + png.copyOfRange(idat.start, png.size)
     }
 }

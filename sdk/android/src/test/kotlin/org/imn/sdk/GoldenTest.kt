@@ -7,12 +7,14 @@ import java.io.File
 import java.security.MessageDigest
 
 /** The pure steps against sdk/golden/ (written by the Python reference SDK): alignment, the
- *  blend weight, tiles, suppression, digest, Pillow-equal resampling and the keyed mode. */
+ *  blend weight, tiles, suppression, digest, Pillow-equal resampling, sealed mode and the keyed
+ *  photos of earlier releases. */
 class GoldenTest {
     private val geometry = TestEnv.golden("geometry")
     private val resample = TestEnv.golden("resample")
     private val keys = TestEnv.golden("keys")
     private val masks = TestEnv.golden("masks")
+    private val seal = TestEnv.golden("seal")
 
     @Test fun regionAlpha() {
         val case = masks.getAsJsonObject("region_alpha")
@@ -150,5 +152,72 @@ class GoldenTest {
         val sha = MessageDigest.getInstance("SHA-256").digest(scrambled.pixels).joinToString("") { "%02x".format(it) }
         assertEquals(keys.getAsJsonObject("scrambled_tile")["sha256"].asString, sha)
         assertArrayEquals(tile.pixels, Keys.unscramble(scrambled, s, 32).pixels)
+    }
+
+    // ---- sealed mode (photo.md §7) ----
+
+    /** The pattern photo the sealed vectors were made from (seal.json's "photo" says the rule). */
+    private fun sealPhoto(): RgbImage {
+        val p = seal.getAsJsonObject("photo")
+        val shape = TestEnv.doubles(p["shape"]).map { it.toInt() }
+        return TestEnv.patternImage(shape[0], shape[1], p["pattern_seed"].asDouble)
+    }
+
+    @Test fun sealKeyDerivation() {
+        val salt = Keys.unhex(seal["salt"].asString)
+        val a = seal.getAsJsonObject("argon2id")
+        val argon2 = Argon2Params(a["memory_kib"].asInt, a["iterations"].asInt, a["lanes"].asInt)
+        assertEquals(Seal.ARGON2ID, argon2)
+        val material = Seal.keyMaterial(Keys.Secret.ofPassphrase(seal["passphrase"].asString), salt, argon2)
+        assertEquals(seal["passphrase_material"].asString, Keys.hex(material))
+        val byPhrase = Seal.deriveKeys(material, salt)
+        assertEquals(seal["passphrase_aead_key"].asString, Keys.hex(byPhrase.aeadKey))
+        assertEquals(seal["passphrase_check"].asString, byPhrase.check)
+        val key = Keys.unhex(seal["key"].asString)
+        assertArrayEquals(key, Seal.keyMaterial(Keys.Secret.ofKey(key), salt, null))
+        val byKey = Seal.deriveKeys(key, salt)
+        assertEquals(seal["key_aead_key"].asString, Keys.hex(byKey.aeadKey))
+        assertEquals(seal["key_check"].asString, byKey.check)
+    }
+
+    @Test fun planeResidualsAndTheCompactStep() {
+        val region = sealPhoto().crop(0, 0, 16, 8)  // "photo rows 0..7, columns 0..15"
+        val residuals = Seal.planeResiduals(region)
+        assertArrayEquals(TestEnv.flat(seal.getAsJsonObject("plane_residuals")["output"]), levels(residuals), 0.0)
+        assertArrayEquals(region.pixels, Seal.planePixels(residuals).pixels)
+        val compact = Seal.dequantize(Seal.quantize(region, Seal.STEPS.getValue("compact")), Seal.STEPS.getValue("compact"))
+        assertArrayEquals(TestEnv.flat(seal.getAsJsonObject("compact_step_3")["output"]), levels(compact), 0.0)
+    }
+
+    @Test fun sealedRecordPlaintextAndCiphertext() {
+        val photo = sealPhoto()
+        val text = seal["record_text"].asString
+        val record = Metadata.parseRecord(mapOf(Metadata.CHUNK_KEY to text))
+        val entry = record.sealed!!
+        // The record this SDK writes for the same photo and entry is the Python SDK's, byte for byte.
+        assertEquals(text, Seal.record(photo.width, photo.height, record.regions, Metadata.pixelDigest(photo, record.regions),
+                                       entry, "RGB").toString())
+        val keys = Seal.openKeys(entry, Keys.Secret.ofKey(Keys.unhex(seal["key"].asString)))
+        val plaintext = Keys.unhex(seal["plaintext"].asString)
+        val ciphertext = Keys.unhex(seal["ciphertext"].asString)
+        assertEquals(entry.bytes, plaintext.size.toLong() + Seal.TAG_BYTES)
+        assertEquals(seal["ciphertext"].asString, Keys.hex(Seal.encrypt(keys, entry, plaintext, text)))
+        assertArrayEquals(plaintext, Seal.decrypt(keys, entry, ciphertext, text))
+        val (inner, pixels) = Seal.unpack(plaintext, record.regions, entry.step)
+        assertEquals(seal["inner"], inner)
+        for ((k, r) in record.regions.withIndex()) {
+            assertArrayEquals("region $k", photo.crop(r.x0, r.y0, r.width, r.height).pixels, pixels[k].pixels)
+        }
+        // One flipped bit of the ciphertext, or of the record's text, fails the tag.
+        val flipped = ciphertext.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 1).toByte() }
+        val edited = text.replace("\"step\":1", "\"step\":3")
+        org.junit.Assert.assertNotEquals(text, edited)
+        for ((data, aad) in listOf(flipped to text, ciphertext to edited)) {
+            try {
+                Seal.decrypt(keys, entry, data, aad); org.junit.Assert.fail("an altered photo was decrypted")
+            } catch (e: ImageModified) {
+                org.junit.Assert.assertTrue(e.message!!.contains("altered"))
+            }
+        }
     }
 }

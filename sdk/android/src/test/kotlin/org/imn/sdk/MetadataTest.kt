@@ -136,4 +136,43 @@ class MetadataTest {
             org.junit.Assert.assertTrue(e.message!!.contains("metadata is larger"))
         }
     }
+
+    private val sealedEntry = "{\"cipher\": \"aes-256-gcm\", \"kind\": \"passphrase\", \"kdf\": {\"argon2id\": " +
+        "{\"memory_kib\": 65536, \"iterations\": 3, \"lanes\": 1}, \"then\": \"hkdf-sha256\"}, \"salt\": \"${"0".repeat(32)}\", " +
+        "\"nonce\": \"${"1".repeat(24)}\", \"check\": \"${"2".repeat(32)}\", \"pixels\": \"plane-deflate\", \"step\": 1, \"bytes\": 1000}"
+
+    private fun sealed(entry: String = sealedEntry, extra: String = "", format: Int = 2) =
+        "{\"format\": $format, \"size\": [64, 64], \"regions\": [{\"x\": 0, \"y\": 0, \"width\": 64, \"height\": 32}], " +
+        "\"digest\": \"sha256:${"0".repeat(64)}\", \"sealed\": $entry$extra}"
+
+    @Test fun sealedRecordsAreCheckedAsThePythonSdkChecksThem() {
+        val record = Metadata.parseRecord(mapOf("imn" to sealed()))
+        assertEquals(2, record.format)
+        assertEquals(Argon2Params(65536, 3, 1), record.sealed!!.argon2)
+        assertEquals(null, record.bundle)
+        val entry = com.google.gson.JsonParser.parseString(sealedEntry).asJsonObject
+        fun changed(name: String, value: String) = entry.deepCopy().apply { add(name, com.google.gson.JsonParser.parseString(value)) }.toString()
+        fun argon2(name: String, value: Int) = changed("kdf", "{\"argon2id\": {\"memory_kib\": 65536, \"iterations\": 3, " +
+                                                              "\"lanes\": 1, \"$name\": $value}, \"then\": \"hkdf-sha256\"}")
+        val badEntries = listOf(changed("cipher", "\"xor\""), changed("kind", "\"pin\""), changed("nonce", "\"${"1".repeat(23)}\""),
+                                changed("salt", "\"${"A".repeat(32)}\""), changed("kdf", "\"hkdf-sha256\""),
+                                changed("kdf", "{\"argon2id\": {\"memory_kib\": 65536, \"iterations\": 3, \"lanes\": 1}, " +
+                                               "\"then\": \"hkdf-sha256\", \"more\": 1}"),
+                                changed("step", "0"), changed("step", "1.0"), changed("bytes", "1000000000"), changed("bytes", "15"),
+                                argon2("memory_kib", 1 shl 30), argon2("memory_kib", 4096), argon2("iterations", 1000),
+                                argon2("lanes", 16), "[]", "null")
+        val badRecords = badEntries.map { sealed(it) } + listOf(
+            sealed(extra = ", \"faces\": []"), sealed(extra = ", \"keyed\": true"), sealed(extra = ", \"key\": {}"),
+            sealed(extra = ", \"bundle\": {}"), sealed(format = 1), sealed(format = 3),
+            "{\"format\": 2, \"size\": [64, 64], \"regions\": [{\"x\": 0, \"y\": 0, \"width\": 64, \"height\": 32}], " +
+            "\"digest\": \"sha256:${"0".repeat(64)}\"}")
+        for (bad in badRecords) {
+            try {
+                Metadata.parseRecord(mapOf("imn" to bad)); fail("accepted $bad")
+            } catch (e: InvalidMetadata) { }
+        }
+        // Format 2 regions are any disjoint rectangles inside the photo, not whole tiles.
+        val odd = sealed().replace("\"width\": 64, \"height\": 32", "\"width\": 7, \"height\": 5")
+        assertEquals(listOf(Box(0, 0, 7, 5)), Metadata.parseRecord(mapOf("imn" to odd)).regions)
+    }
 }

@@ -80,7 +80,7 @@ class PipelineTest {
     @Test fun protectMatchesThePythonSdk() {
         val input = read("astronaut.png")
         val python = read("python.imn.png")
-        val mine = Pipeline.protect(input, bundle(), donor = 0)  // the donor the Python SDK was given
+        val mine = Pipeline.protect(input, bundle(), donor = 0, keyless = true)  // the donor the Python SDK was given
         val record = Metadata.parseRecord(python.text)
         assertEquals(record.regions, Metadata.parseRecord(mapOf("imn" to mine.record.toString())).regions)
         assertTrue("pixels outside the regions must be the input's", outsideEqual(mine.rgb, input.rgb, record.regions))
@@ -132,7 +132,7 @@ class PipelineTest {
         val python = read("python.imn.png")
         for (photo in listOf(python, ImageIoCodec.readFile(File(TestEnv.imageCorpus, "already-protected.png")))) {
             try {
-                Pipeline.protect(photo, bundle()); fail("protected a protected photo")
+                Pipeline.protect(photo, bundle(), keyless = true); fail("protected a protected photo")
             } catch (e: AlreadyProtected) {
                 assertTrue(e.message!!.contains("already protected"))
             }
@@ -146,7 +146,7 @@ class PipelineTest {
         val luma = PhotoIo.toGray(colour)
         val photo = PhotoIo.read(Png.encodeGray(luma, null, colour.width, colour.height), ImageIoCodec)
         assertEquals("L", photo.mode)
-        val result = Pipeline.protect(photo, bundle())
+        val result = Pipeline.protect(photo, bundle(), keyless = true)
         assertEquals("L", result.record["mode"].asString)
         val regions = Metadata.parseRecord(mapOf("imn" to result.record.toString())).regions
         assertTrue(outsideEqual(result.rgb, photo.rgb, regions))
@@ -166,7 +166,9 @@ class PipelineTest {
         }
     }
 
-    @Test fun keyedPhotos() {
+    /** Keyed photos of earlier releases (photo.md §8): no SDK writes them any more, every SDK
+     *  still recovers them (tests/sdk/legacy_keyed.py makes this one as they were made). */
+    @Test fun keyedPhotosOfEarlierReleases() {
         val secret = Keys.Secret.ofKey(Keys.readKeyFile(File(cases, "key.txt")))
         val keyed = read("python.keyed.imn.png")
         assertArrayEquals(read("python.keyed.recovered.png").rgb.pixels, Pipeline.recover(keyed, bundle(), secret = secret).rgb.pixels)
@@ -178,9 +180,80 @@ class PipelineTest {
         } catch (e: WrongKey) {
             assertTrue(e.message!!.contains("wrong key"))
         }
-        val out = File(cases, "kotlin.keyed.imn.png")
+    }
+
+    /** photo.md §7: Kotlin seals the astronaut with the cases' key (tests/sdk/test_android_sdk.py
+     *  then opens it with the Python SDK), and opens the photo the Python SDK sealed. */
+    @Test fun sealedPhotos() {
+        val secret = Keys.Secret.ofKey(Keys.readKeyFile(File(cases, "key.txt")))
+        val input = read("astronaut.png")
+        val mine = Pipeline.protect(input, bundle(), secret = secret, donor = 0)
+        assertTrue(mine.isSealed)
+        val regions = Metadata.parseRecord(mapOf("imn" to mine.recordText!!)).regions
+        assertTrue("pixels outside the regions must be the input's", outsideEqual(mine.rgb, input.rgb, regions))
+        val out = File(cases, "kotlin.sealed.imn.png")
         out.delete()
-        Pipeline.protect(read("astronaut.png"), bundle(), secret = secret).save(out, ImageIoCodec)
+        mine.save(out, ImageIoCodec)
+        val saved = read("kotlin.sealed.imn.png")
+        val clear = JsonParser.parseString(saved.text.getValue("imn")).asJsonObject
+        assertEquals(setOf("format", "size", "regions", "digest", "sealed"), clear.keySet())
+        assertTrue(Keys.hex(Keys.readKeyFile(File(cases, "key.txt"))) !in saved.text.getValue("imn"))
+        val recovered = Pipeline.recover(saved, null, secret = secret)
+        assertArrayEquals(input.rgb.pixels, recovered.rgb.pixels)
+        assertEquals(0, recovered.record.json.getAsJsonArray("faces")[0].asJsonObject["donor"].asInt)
+        assertEquals(recovered.record.json.getAsJsonArray("faces").size(), recovered.record.faces.size)
+        // Python's sealed photo: bit for bit the astronaut, with the bundle or without.
+        val python = read("python.sealed.imn.png")
+        assertArrayEquals(input.rgb.pixels, Pipeline.recover(python, null, secret = secret).rgb.pixels)
+        assertArrayEquals(input.rgb.pixels, Pipeline.recover(python, bundle(), secret = secret).rgb.pixels)
+        for (photo in listOf(saved, python)) {
+            try {
+                Pipeline.recover(photo, bundle()); fail("recovered a sealed photo without the key")
+            } catch (e: KeyRequired) {
+                assertTrue(e.message!!.contains("sealed"))
+            }
+            try {
+                Pipeline.recover(photo, null, secret = Keys.Secret.ofKey(Keys.generateKey())); fail("recovered with a wrong key")
+            } catch (e: WrongKey) {
+                assertTrue(e.message!!.contains("wrong key"))
+            }
+        }
+    }
+
+    @Test fun compactSealsAreSmallerAndWithinOneLevel() {
+        val input = read("astronaut.png")
+        val secret = Keys.Secret.ofPassphrase("violet tram under seven moons")
+        val lossless = Pipeline.protect(input, bundle(), secret = secret, donor = 0)
+        val compact = Pipeline.protect(input, bundle(), secret = secret, donor = 0, sealQuality = "compact")
+        assertTrue("${compact.sealed!!.size} vs ${lossless.sealed!!.size}", compact.sealed.size < 0.85 * lossless.sealed.size)
+        val photo = Photo(compact.rgb, text = mapOf("imn" to compact.recordText!!), format = "PNG",
+                          chunks = mapOf(Seal.CHUNK_TYPE to compact.sealed))
+        val recovered = Pipeline.recover(photo, null, secret = secret).rgb
+        val worst = input.rgb.pixels.indices.map { Math.abs((input.rgb.pixels[it].toInt() and 0xFF) - (recovered.pixels[it].toInt() and 0xFF)) }.max()
+        assertEquals(1, worst)
+    }
+
+    @Test fun protectNeedsAnExplicitMode() {
+        val input = read("astronaut.png")
+        try {
+            Pipeline.protect(input, bundle()); fail("protected without choosing sealed or keyless")
+        } catch (e: KeyRequired) {
+            assertTrue(e.message!!.contains("keyless = true"))
+        }
+        try {
+            Pipeline.protect(input, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey()), keyless = true); fail("sealed and keyless")
+        } catch (e: IllegalArgumentException) {
+            assertTrue(e.message!!.contains("not both"))
+        }
+        try {
+            Pipeline.protect(input, bundle(), secret = Keys.Secret.ofPassphrase("password1")); fail("sealed with a weak passphrase")
+        } catch (e: WeakPassphrase) { }
+        try {
+            Pipeline.protect(input, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey()), sealQuality = "tiny"); fail("unknown quality")
+        } catch (e: IllegalArgumentException) { }
+        try {
+            Pipeline.recover(read("python.imn.png"), null); fail("a keyless photo recovered without a bundle")
+        } catch (e: IllegalArgumentException) { }
     }
 
     @Test fun damagedOrForeignPhotosAreRefusedBeforeRevealing() {
@@ -208,10 +281,11 @@ class PipelineTest {
             Pipeline.recover(Photo(python.rgb, text = mapOf("imn" to other.toString()), format = "PNG"), bundle()); fail("another bundle's photo")
         } catch (e: BundleMismatch) { }
         try {
-            Pipeline.protect(Photo(RgbImage(32, 300)), bundle()); fail("a photo narrower than a tile")
+            Pipeline.protect(Photo(RgbImage(32, 300)), bundle(), keyless = true); fail("a photo narrower than a tile")
         } catch (e: ImageTooSmall) { }
         try {
-            Pipeline.protect(Photo(RgbImage(200, 150, ByteArray(200 * 150 * 3) { 120 })), bundle()); fail("a face in a flat grey photo")
+            Pipeline.protect(Photo(RgbImage(200, 150, ByteArray(200 * 150 * 3) { 120 })), bundle(), keyless = true)
+            fail("a face in a flat grey photo")
         } catch (e: NoFaceFound) {
             assertTrue(e.message!!.contains("no face"))
         }

@@ -30,7 +30,7 @@ class DeviceTest {
     }
 
     @Test fun protectFindsTheSameRegions() {
-        val mine = Pipeline.protect(read("astronaut.png"), bundle)
+        val mine = Pipeline.protect(read("astronaut.png"), bundle, keyless = true)
         val python = Metadata.parseRecord(read("python.imn.png").text)
         assertEquals(python.regions, Metadata.parseRecord(mapOf("imn" to mine.record.toString())).regions)
         val out = File(dir, "cases/android.imn.png").apply { delete() }
