@@ -10,6 +10,7 @@ import multiprocessing
 import resource
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,21 @@ def _reset_peak() -> bool:
         return False
 
 
+def codec_floor(source: Path, scratch: Path) -> dict[str, float]:
+    """The lower bound of a protect or recover of this photo: decoding it and encoding it again
+    with the SDK's own codecs (photo_io), nothing else. ``source``: the photo protect reads;
+    ``protected``: the same for the masked PNG recover reads (``scratch.with_name('masked.png')``)."""
+    from imn_sdk.photo_io import read_photo, write_png
+
+    out = {}
+    for name, path in (("source", source), ("protected", scratch.with_name("masked.png"))):
+        start = time.perf_counter()
+        photo = read_photo(path)
+        write_png(scratch, photo.rgb, photo.alpha, {}, overwrite=True)
+        out[name] = time.perf_counter() - start
+    return out
+
+
 def _case(args) -> dict:
     bundle_dir, face_paths, threads, repeats, seed, target, precision, mode = args
     from imn_export.photo_eval import background, build_scene
@@ -72,6 +88,7 @@ def _case(args) -> dict:
             back = recover(Path(tmp) / "masked.png", bundle if secret is None else None, secret=secret)
             back.save(Path(tmp) / "recovered.png", overwrite=True)
             recover_runs.append(dict(back.seconds))
+        floors = [codec_floor(source, Path(tmp) / "floor.png") for _ in range(repeats)]
         sizes = {"source_png_mb": source.stat().st_size / 1e6,
                  "protected_png_mb": (Path(tmp) / "masked.png").stat().st_size / 1e6,
                  "sealed_mb": len(result.sealed) / 1e6 if result.is_sealed else 0.0,
@@ -79,7 +96,10 @@ def _case(args) -> dict:
     median = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0]}  # noqa: E731
     p, r = median(protect_runs), median(recover_runs)
     tiles = sum(x["width"] * x["height"] for x in result.record["regions"]) // bundle.size ** 2
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
     return {"mode": mode, "faces": len(face_paths), "found": len(result.faces), "tiles": tiles, **sizes,
+            "codec_floor_s": floor, "protect_floor_ratio": sum(p.values()) / floor["source"],
+            "recover_floor_ratio": sum(r.values()) / floor["protected"],
             "protect_s": p, "protect_total_s": sum(p.values()),
             "recover_s": r, "recover_total_s": sum(r.values()),
             "rss_after_load_mb": loaded, "rss_before_protect_mb": before, "peak_rss_mb": _rss_mb(),
@@ -107,7 +127,9 @@ def format_photo_bench(results: list[dict]) -> str:
         p, q = r["protect_s"], r["recover_s"]
         lines.append(f"{r.get('mode', 'keyless'):>7} {r['faces']} face(s) ({r['found']} found, {r['tiles']} tiles): "
                      f"protect {r['protect_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+                     + (f"; {r['protect_floor_ratio']:.1f}x its codec floor" if "protect_floor_ratio" in r else "")
                      + f"), recover {r['recover_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in q.items())
+                     + (f"; {r['recover_floor_ratio']:.1f}x" if "recover_floor_ratio" in r else "")
                      + f"); PNG {r.get('protected_png_mb', float('nan')):.1f} MB (source {r.get('source_png_mb', float('nan')):.1f}"
                      + (f", sealed {r['sealed_mb']:.2f} MB of {r['regions_raw_mb']:.2f} MB raw" if r.get("sealed_mb") else "")
                      + f"); RSS MB load / before / peak {r['rss_after_load_mb']:.0f} / "

@@ -3,7 +3,7 @@
 ``imn bench-photo`` runs inside the imn CLI, whose process also holds torch (about 200 MB). This
 script builds the test photo in a first run (that one imports imn_export) and measures in a second:
 
-    python scripts/photo_memory.py 4000 3000 [--bundle runs/dist-onnx] [--target tflite --precision int8]
+    python scripts/photo_memory.py 4000 3000 [--bundle runs/dist-onnx] [--target tflite --precision int8] [--sealed]
 
 prints resident memory (VmRSS) and its peak (VmHWM) after loading the bundle, protecting, saving,
 recovering and saving again. Linux only (/proc/self/status).
@@ -25,17 +25,18 @@ def _memory_mb() -> str:
             f"peak {process_memory_mb('VmHWM'):5.0f} MB")
 
 
-def measure(photo: Path, bundle_dir: str, target: str, precision: str, work: Path) -> None:
-    from imn_sdk import Bundle, protect, recover
+def measure(photo: Path, bundle_dir: str, target: str, precision: str, work: Path, sealed: bool) -> None:
+    from imn_sdk import Bundle, Secret, protect, recover
 
+    secret = Secret(key=bytes(32)) if sealed else None
     bundle = Bundle(bundle_dir, target, precision, threads=2)
     print(f"{'bundle loaded':>14}: {_memory_mb()}")
-    protected = protect(photo, bundle, keyless=True)
+    protected = protect(photo, bundle, keyless=not sealed, secret=secret)
     print(f"{'protected':>14}: {_memory_mb()}")
     protected.save(work / "masked.png")
     print(f"{'saved':>14}: {_memory_mb()}")
     del protected
-    recovered = recover(work / "masked.png", bundle)
+    recovered = recover(work / "masked.png", None if sealed else bundle, secret=secret)
     print(f"{'recovered':>14}: {_memory_mb()}")
     recovered.save(work / "recovered.png")
     print(f"{'saved':>14}: {_memory_mb()}")
@@ -61,11 +62,12 @@ def main() -> None:
     parser.add_argument("--bundle", default="runs/dist-onnx")
     parser.add_argument("--target", default="onnx", choices=["onnx", "tflite"])
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--sealed", action="store_true", help="sealed protect and recover (default keyless)")
     parser.add_argument("--photo", help=argparse.SUPPRESS)  # the measuring run
     args = parser.parse_args()
     if args.photo:
         with tempfile.TemporaryDirectory() as tmp:
-            measure(Path(args.photo), args.bundle, args.target, args.precision, Path(tmp))
+            measure(Path(args.photo), args.bundle, args.target, args.precision, Path(tmp), args.sealed)
         return
     with tempfile.TemporaryDirectory() as tmp:
         photo = Path(tmp) / "photo.png"
@@ -74,7 +76,7 @@ def main() -> None:
               f"({args.target} {args.precision})")
         subprocess.run([sys.executable, __file__, str(args.width), str(args.height), "--bundle",
                         args.bundle, "--target", args.target, "--precision", args.precision,
-                        "--photo", str(photo)], check=True)
+                        "--photo", str(photo)] + (["--sealed"] if args.sealed else []), check=True)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ PNG_COMPRESS_LEVEL = 1
 MAX_PIXELS = 100_000_000
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F", "RGB;16", "RGBA;16"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FAST_PNG = importlib.util.find_spec("pyspng") is not None and importlib.util.find_spec("fpng") is not None
+# IMN_PNG_CODEC=pillow forces Pillow everywhere (to compare, or where the fast codecs misbehave).
+FAST_PNG = (os.environ.get("IMN_PNG_CODEC", "fast") != "pillow"
+            and importlib.util.find_spec("pyspng") is not None and importlib.util.find_spec("fpng") is not None)
 GRAY_MODES = {"1", "L", "LA"}  # come back as grayscale ("L"), with a grayscale Mask
 
 
@@ -152,9 +154,13 @@ def read_photo(source) -> Photo:
     image, data = _open(source)
     fast = _fast_pixels(image, data)
     if fast is not None:
+        # Pillow's ``text`` decodes the whole image to look for text after the pixels (0.2 s at
+        # 12 MP); _fast_pixels checked there is none, so the chunks Pillow read on opening are all.
+        early = getattr(getattr(image, "png", None), "im_text", None)
+        text = dict(early) if isinstance(early, dict) else dict(image.text)
         return Photo(fast[0], fast[1], str(source) if not isinstance(source, bytes) else "",
                      ["alpha channel kept as is"] if fast[1] is not None else [],
-                     dict(getattr(image, "text", {}) or {}), "PNG", "RGB", _private_chunks(image))
+                     text, "PNG", "RGB", _private_chunks(image))
     high_bit = _high_bit_depth(image)  # before load(): decoding replaces the tiles
     try:
         with warnings.catch_warnings():
@@ -246,7 +252,7 @@ def write_png(path: str | os.PathLike, rgb: np.ndarray, alpha: np.ndarray | None
     try:
         with os.fdopen(fd, "wb") as f:
             if FAST_PNG and mode != "L":
-                f.write(encode_png_fast(rgb, alpha, text, chunks or {}))
+                f.writelines(_fast_png_parts(rgb, alpha, text, chunks or {}))  # no joined copy
             else:
                 _save_pillow(f, rgb, alpha, text, chunks or {}, mode)
         os.replace(tmp, path)
@@ -278,13 +284,18 @@ def encode_png_fast(rgb: np.ndarray, alpha: np.ndarray | None, text: dict[str, s
     """fpng's PNG of ``rgb (H, W, 3)`` (plus ``alpha``), with ``text`` as compressed iTXt chunks
     and the private ``chunks`` spliced in after IHDR, as Pillow would place them: before the
     pixels, where every reader (Pillow's open, the Kotlin and Swift chunk walkers) finds them."""
+    return b"".join(_fast_png_parts(rgb, alpha, text, chunks))
+
+
+def _fast_png_parts(rgb: np.ndarray, alpha: np.ndarray | None, text: dict[str, str],
+                    chunks: dict[bytes, bytes]) -> list:
     import fpng
 
     pixels = np.ascontiguousarray(rgb if alpha is None else np.dstack([rgb, alpha]))
-    png = fpng.from_ndarray(pixels)
+    png = memoryview(fpng.from_ndarray(pixels))
     (length,) = struct.unpack(">I", png[8:12])
     after_header = len(PNG_SIGNATURE) + 12 + length   # IHDR is always the first chunk
     extra = [_chunk(b"iTXt", key.encode("latin-1") + b"\0\x01\x00\0\0" + zlib.compress(value.encode("utf-8")))
              for key, value in text.items()]
     extra += [_chunk(kind, data) for kind, data in chunks.items()]
-    return png[:after_header] + b"".join(extra) + png[after_header:]
+    return [png[:after_header], *extra, png[after_header:]]
