@@ -36,10 +36,12 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data/faces")
     parser.add_argument("--limit", type=int, default=150)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bank", default=str(MODELS_DIR), help="folder of donors-256.png and donors.json")
     args = parser.parse_args()
 
     judge, graph = DlibJudge(), identity_graph(load_identity_encoder())
-    donors, sex = read_bank(MODELS_DIR), manifest_entry(MODELS_DIR)["sex"]
+    bank = Path(args.bank)
+    donors, sex = read_bank(bank), manifest_entry(bank)["sex"]
     vectors = np.asarray(donor_identities(graph, donors), np.float32)
     sex = {**sex, "donor_male": apparent_male(sex, vectors)}
     dlib_donors = np.stack([judge.read(d[..., :3]).descriptor for d in donors])

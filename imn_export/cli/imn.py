@@ -341,7 +341,7 @@ def cmd_make_donors(args: argparse.Namespace) -> int:
     settings = BankSettings(count=args.count, candidates=args.candidates,
                             temperature=args.temperature, seed=args.seed)
     image, info, dropped = make_donors(args.data, out, settings, args.components,
-                                       progress=not args.no_progress)
+                                       progress=not args.no_progress, balance_sex=args.balance_sex)
     print(f"wrote {image} ({image.stat().st_size / 1e6:.2f} MB) and {info}; dropped {dropped}")
     return 0
 
@@ -613,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--components", type=_positive_int, default=600, help="PCA components")
     p.add_argument("--temperature", type=float, default=0.7, help="spread of the sampled coefficients")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--balance-sex", action="store_true",
+                   help="keep half the donors of each apparent sex (measured on synthetic validation "
+                        "faces, not yet the shipped bank: models/imn-donors.md)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_make_donors)

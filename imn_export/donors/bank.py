@@ -4,12 +4,14 @@ with its own face outline as alpha, judged by dlib before it is kept.
 A donor is kept when dlib finds exactly one face in it, its descriptor is at least
 ``min_distance_to_training`` from every training face it was sampled from (it shows none of
 them), and it is at least ``min_distance_between`` from the donors already kept (the bank spans
-many identities rather than one average face).
+many identities rather than one average face). With ``balance_sex``, half the donors read as
+male and half as female to the identity encoder's linear read of apparent sex.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class Donor:
     rgba: np.ndarray                # (S, S, 4) uint8: the face, and its outline as alpha
     descriptor: np.ndarray          # (128,) dlib
     nearest_training: float         # dlib distance to the closest training face
+    male: bool | None = None        # apparent sex, where the bank was balanced by it
 
 
 def face_outline(points68: np.ndarray, size: int) -> np.ndarray:
@@ -60,16 +63,27 @@ def face_outline(points68: np.ndarray, size: int) -> np.ndarray:
 
 
 def build_bank(prior: FacePrior, judge, training_descriptors: np.ndarray,
-               settings: BankSettings = BankSettings(), progress: bool = True) -> tuple[list[Donor], dict]:
+               settings: BankSettings = BankSettings(), progress: bool = True,
+               apparent_male: Callable[[np.ndarray], bool] | None = None) -> tuple[list[Donor], dict]:
     """Sample ``settings.candidates`` faces from ``prior`` and keep up to ``settings.count``
-    donors (``judge``: a ``DlibJudge``). Returns the donors and why candidates were dropped."""
+    donors (``judge``: a ``DlibJudge``). With ``apparent_male`` (a face ``(S, S, 3)`` -> bool),
+    half the donors are of each apparent sex: the prior, fitted on a set with more men, samples
+    about three men for each woman, and a face of either sex then finds far donors of its own
+    (README, "Donor choice"). Returns the donors and why candidates were dropped."""
     faces = prior.decode(sample_coefficients(prior, settings.candidates, settings.seed, settings.temperature))
     known = training_descriptors[np.isfinite(training_descriptors).all(1)]
     kept: list[Donor] = []
     dropped = {"not_one_face": 0, "near_a_training_face": 0, "near_a_kept_donor": 0}
+    quota = {True: settings.count // 2, False: settings.count - settings.count // 2}
+    if apparent_male is not None:
+        dropped["apparent_sex_full"] = 0
     for rgb in tqdm(faces, desc="donors", unit="face", disable=not progress):
         if len(kept) == settings.count:
             break
+        male = apparent_male(rgb) if apparent_male is not None else None
+        if male is not None and sum(d.male == male for d in kept) >= quota[male]:
+            dropped["apparent_sex_full"] += 1
+            continue
         boxes = list(judge.detector(rgb, 1))
         if len(boxes) != 1:
             dropped["not_one_face"] += 1
@@ -85,7 +99,7 @@ def build_bank(prior: FacePrior, judge, training_descriptors: np.ndarray,
             continue
         points = np.array([(p.x, p.y) for p in shape.parts()], np.float64)
         alpha = face_outline(points, prior.size)
-        kept.append(Donor(np.dstack([rgb, alpha]), descriptor, nearest))
+        kept.append(Donor(np.dstack([rgb, alpha]), descriptor, nearest, male))
     return kept, dropped
 
 
@@ -151,9 +165,11 @@ def settings_dict(settings: BankSettings) -> dict:
 
 
 def make_donors(data: str | Path, out: str | Path, settings: BankSettings = BankSettings(),
-                components: int = 600, size: int = 256, progress: bool = True) -> tuple[Path, Path, dict]:
+                components: int = 600, size: int = 256, progress: bool = True,
+                balance_sex: bool = False) -> tuple[Path, Path, dict]:
     """Fit the PCA prior on the training split of ``data`` (aligned faces with ``dlib.npz``) and
-    write the donor bank into ``out``. Returns the image, the JSON and the drop counts."""
+    write the donor bank into ``out`` (``balance_sex``: half of each apparent sex, which needs
+    ``labels.csv``). Returns the image, the JSON and the drop counts."""
     import platform
 
     from imn_export.donors.prior import fit_prior, load_flat
@@ -172,18 +188,32 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
     stored = np.load(data / "dlib.npz")
     names = {Path(p).name for p in train}
     training = stored["descriptor"][[Path(str(f)).name in names for f in stored["files"]]]
-    donors, dropped = build_bank(prior, judge, training, settings, progress)
+    sex = apparent_male = None
+    if (data / "labels.csv").is_file():
+        from imn_export.donors.choice import fit_sex_classifier, identity_graph, identity_vectors
+        from imn_export.train.checkpoint import load_identity_encoder
+        from imn_sdk.masks import apparent_male as classify
+        encoder = load_identity_encoder()
+        sex = fit_sex_classifier(data, encoder, progress=progress)
+        graph, (x0, y0, x1, y1) = identity_graph(encoder), region_box(size)
+
+        def apparent_male(rgb: np.ndarray) -> bool:
+            stored = np.zeros_like(rgb)   # as the bank stores the face: zero outside its box
+            stored[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
+            return bool(classify(sex, identity_vectors(graph, [stored]))[0])
+    elif balance_sex:
+        raise FileNotFoundError(f"--balance-sex needs {data / 'labels.csv'} (apparent sex labels)")
+    donors, dropped = build_bank(prior, judge, training, settings, progress,
+                                 apparent_male if balance_sex else None)
     if len(donors) < settings.count:
         raise RuntimeError(f"only {len(donors)} of {settings.count} donors passed the checks "
                            f"({dropped}); sample more --candidates")
     provenance = {"prior": {"kind": "pca", "components": components, "size": size,
                             "explained_variance": round(prior.explained(total), 4),
                             "training_faces": len(train), "data": data.name},
-                  "settings": settings_dict(settings), "dropped": dropped,
+                  "settings": {**settings_dict(settings), "balance_sex": balance_sex}, "dropped": dropped,
                   "judge": judge.weights_note, "python": platform.python_version()}
-    if (data / "labels.csv").is_file():
-        from imn_export.donors.choice import fit_sex_classifier
-        from imn_export.train.checkpoint import load_identity_encoder
-        provenance["sex"] = fit_sex_classifier(data, load_identity_encoder(), progress=progress)
+    if sex is not None:
+        provenance["sex"] = sex
     image, info = write_bank(donors, Path(out), size, region_box(size), provenance)
     return image, info, dropped
