@@ -132,7 +132,7 @@ def test_keygen_makes_a_private_folder(tmp_path, monkeypatch):
     assert os.listdir(folder) == ["key"]
 
 
-def test_a_key_file_for_a_keyless_photo_is_not_ignored_silently(bundle_dir, astronaut, tmp_path, capsys):
+def test_a_key_file_for_a_keyless_photo_is_refused(bundle_dir, astronaut, tmp_path, capsys):
     key = tmp_path / "key"
     assert main(["keygen", str(key)]) == 0
     source = tmp_path / "a.png"
@@ -140,8 +140,9 @@ def test_a_key_file_for_a_keyless_photo_is_not_ignored_silently(bundle_dir, astr
     assert main(["protect", "--keyless", str(source), "--bundle", str(bundle_dir)]) == 0
     assert "keyless" in capsys.readouterr().err
     assert main(["recover", str(tmp_path / "a.imn.png"), "--bundle", str(bundle_dir),
-                 "--key-file", str(key)]) == 0
-    assert "this photo is keyless: the key was not needed" in capsys.readouterr().out
+                 "--key-file", str(key)]) == 1
+    assert "keyless, not sealed" in capsys.readouterr().err
+    assert not (tmp_path / "a.recovered.png").exists()
 
 
 def test_photo_commands_describe_every_option():

@@ -73,6 +73,9 @@ def test_key_file(tmp_path):
     assert len(read_key_file(path)) == 32
     with pytest.raises(IMNError, match="never replaced"):
         write_key_file(path, generate_key())
+    path.chmod(0o644)  # replacing a key file leaves it readable by its owner only
+    write_key_file(path, generate_key(), overwrite=True)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     (tmp_path / "bad").write_text("imn-key-v1:zz")
     with pytest.raises(KeyRequired, match="hexadecimal"):
         read_key_file(tmp_path / "bad")

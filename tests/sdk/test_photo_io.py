@@ -68,3 +68,15 @@ def test_what_the_fast_path_leaves_to_pillow(astronaut, tmp_path):
     rotated.save(tmp_path / "r.png", exif=exif)
     photo = read_photo(tmp_path / "r.png")
     assert photo.rgb.shape == (300, 512, 3) and "EXIF orientation 6" in photo.notes[0]
+
+
+def test_only_imns_own_chunk_must_be_unique(astronaut, tmp_path):
+    png = encode_png_fast(astronaut, None, {}, {})
+    twice = png[:33] + photo_io._chunk(b"prVW", b"a") + photo_io._chunk(b"prVW", b"b") + png[33:]
+    (tmp_path / "v.png").write_bytes(twice)
+    assert read_photo(tmp_path / "v.png").chunks[b"prVW"] == b"b"  # legal PNG: another app's chunks
+    sealed_twice = png[:33] + photo_io._chunk(b"imSd", b"a") + photo_io._chunk(b"imSd", b"b") + png[33:]
+    (tmp_path / "s.png").write_bytes(sealed_twice)
+    from imn_sdk import InvalidImage
+    with pytest.raises(InvalidImage, match="two imSd"):
+        read_photo(tmp_path / "s.png")

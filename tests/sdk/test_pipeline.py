@@ -240,11 +240,15 @@ def test_corpus_lists_every_file():
     assert {p.name for p in CORPUS.glob("*.png")} == set(CORPUS_ERRORS)
 
 
-def test_a_key_given_for_a_keyless_photo_is_noted(bundle, protected):
+def test_a_key_given_for_a_keyless_photo_is_refused(bundle, protected):
+    """Anyone with a bundle can make a keyless photo: one offered where a sealed photo was
+    expected (a key given) may be a substitute, so it is refused, not recovered with a note."""
+    from imn_sdk import WrongKey
+
     _, path = protected
-    recovered = recover(path, bundle, secret=Secret(key=generate_key()))
-    assert any("keyless" in n for n in recovered.notes)
-    assert not any("keyless" in n for n in recover(path, bundle).notes)
+    with pytest.raises(WrongKey, match="keyless, not sealed"):
+        recover(path, bundle, secret=Secret(key=generate_key()))
+    assert not recover(path, bundle).notes
 
 
 def test_exif_rotated_photo_is_protected_upright(bundle, astronaut):

@@ -213,3 +213,34 @@ def test_a_sealed_grayscale_photo_comes_back_gray(bundle, astronaut, tmp_path):
     recovered = recover(path, None, secret=secret)
     out = recovered.save(tmp_path / "g.back.png")
     assert recovered.mode == "L" and np.array_equal(np.asarray(Image.open(out)), gray)
+
+
+def test_edits_outside_the_regions_are_refused(sealed, tmp_path):
+    """The sealed digest covers the whole image: recover promises the original bit for bit."""
+    from imn_sdk.photo_io import write_png
+
+    _, path, secret = sealed
+    photo = read_photo(path)
+    edited = photo.rgb.copy()
+    edited[:4] = 255  # above the face region
+    out = write_png(tmp_path / "e.png", edited, photo.alpha, {"imn": photo.text["imn"]},
+                    chunks={seal.CHUNK_TYPE: photo.chunks[seal.CHUNK_TYPE]})
+    with pytest.raises(ImageModified, match="changed after protection"):
+        recover(out, None, secret=secret)
+
+
+def test_secrets_stay_out_of_reprs():
+    secret = Secret(key=bytes(range(32)))
+    keys = seal.derive_keys(secret.key, bytes(16))
+    assert bytes(range(32)).hex() not in repr(secret) and "\\x00\\x01" not in repr(secret)
+    assert keys.aead_key.hex() not in repr(keys) and str(keys.aead_key) not in repr(keys)
+    assert "moons" not in repr(Secret(passphrase=PASSPHRASE))
+
+
+def test_a_deeply_nested_inner_header_is_refused():
+    regions = [{"x": 0, "y": 0, "width": 2, "height": 2}]
+    header = b"[" * 100000 + b"]" * 100000
+    body = seal.pack(np.zeros((2, 2, 3), np.uint8), regions, {}, 1)
+    plaintext = len(header).to_bytes(4, "big") + header + body[6:]  # pack's header is "{}"
+    with pytest.raises(ImageModified):
+        seal.unpack(plaintext, regions, 1)

@@ -147,7 +147,7 @@ def seal_cases() -> dict:
     plaintext = seal.pack(photo, regions, inner, 1)
     entry["bytes"] = len(plaintext) + seal.TAG_BYTES
     record = {"format": metadata.SEALED_FORMAT_VERSION, "size": [40, 24], "regions": regions,
-              "digest": metadata.pixel_digest(photo, regions), "sealed": entry}
+              "digest": metadata.photo_digest(photo, None), "sealed": entry}
     text = metadata.dump_record(record)
     residuals = seal.plane_residuals(photo[:8, :16])
     compact = seal.dequantize(seal.quantize(photo[:8, :16], 3), 3)

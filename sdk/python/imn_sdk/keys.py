@@ -34,7 +34,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +111,10 @@ def write_key_file(path: str | os.PathLike, key: bytes, overwrite: bool = False)
         raise IMNError(f"{path} exists; a key file is never replaced (photos protected with the "
                        "old key could not be recovered)", override="overwrite", purpose="replace it")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(path, flags, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_TRUNC
     with os.fdopen(fd, "w") as f:
         f.write(KEY_FILE_PREFIX + key.hex() + "\n")
     return path
@@ -138,8 +140,8 @@ def read_key_file(path: str | os.PathLike) -> bytes:
 class Secret:
     """What the user holds: a 256-bit key, or a passphrase (stretched per photo with scrypt)."""
 
-    key: bytes | None = None
-    passphrase: str | None = None
+    key: bytes | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if (self.key is None) == (self.passphrase is None):

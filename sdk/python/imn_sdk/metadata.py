@@ -38,6 +38,19 @@ def pixel_digest(rgb: np.ndarray, regions: list[dict]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def photo_digest(rgb: np.ndarray, alpha: np.ndarray | None) -> str:
+    """A sealed photo's digest (format 2): sha256 over ``"rgb;"`` and every ``(H, W, 3)`` pixel,
+    then, with an alpha channel, ``"alpha;"`` and its ``(H, W)`` bytes. The whole image, since
+    recover promises the original photo bit for bit and the record that holds this digest is
+    authenticated (0.02 s at 12 MP)."""
+    digest = hashlib.sha256(b"rgb;")
+    digest.update(np.ascontiguousarray(rgb).data)
+    if alpha is not None:
+        digest.update(b"alpha;")
+        digest.update(np.ascontiguousarray(alpha).data)
+    return "sha256:" + digest.hexdigest()
+
+
 def dump_record(record: dict) -> str:
     return json.dumps(record, separators=(",", ":"), sort_keys=True)
 
@@ -48,7 +61,7 @@ def _int(value, name: str, low: int = 0, high: int = 1 << 20) -> int:
     return value
 
 
-def _landmarks_ok(marks) -> bool:
+def landmarks_ok(marks) -> bool:
     """Five [x, y] pairs of finite numbers within +-2^20 that are not all one point (recover
     rebuilds each face's blend from them)."""
     if not isinstance(marks, list) or len(marks) != 5:
@@ -154,7 +167,7 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     if not isinstance(faces, list) or len(faces) > 4096:
         raise InvalidMetadata("imn metadata: faces must be a list")
     for face in faces:
-        if not isinstance(face, dict) or not _landmarks_ok(face.get("landmarks")):
+        if not isinstance(face, dict) or not landmarks_ok(face.get("landmarks")):
             raise InvalidMetadata("imn metadata: each face needs five distinct [x, y] landmarks")
     digest = record.get("digest")
     if not isinstance(digest, str) or not digest.startswith("sha256:") or len(digest) != 71:

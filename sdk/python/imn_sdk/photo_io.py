@@ -199,12 +199,16 @@ def read_photo(source) -> Photo:
                  notes, text, fmt, mode, chunks)
 
 
+UNIQUE_CHUNKS = {b"imSd"}  # IMN's own: twice, which would be the real one? Others may repeat.
+
+
 def _private_chunks(image: Image.Image) -> dict[bytes, bytes]:
-    """A PNG's private chunks by type; a type twice is refused (which would be the real one?)."""
+    """A PNG's private chunks by type (the last of a repeated type; ``UNIQUE_CHUNKS`` twice is
+    refused)."""
     chunks: dict[bytes, bytes] = {}
     for entry in getattr(image, "private_chunks", None) or ():
         kind, data = entry[0], entry[1]   # (type, data[, after_idat])
-        if kind in chunks:
+        if kind in chunks and kind in UNIQUE_CHUNKS:
             raise InvalidImage(f"the file has two {kind.decode('latin-1')} chunks")
         chunks[kind] = data
     return chunks

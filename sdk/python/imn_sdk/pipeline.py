@@ -27,7 +27,7 @@ import numpy as np
 from imn_sdk import align, keys, metadata, seal, tiles
 from imn_sdk.bundle import Bundle
 from imn_sdk.detect import Face, detect_faces
-from imn_sdk.errors import AlreadyProtected, ImageModified, InvalidImage, NoFaceFound
+from imn_sdk.errors import AlreadyProtected, BundleMismatch, ImageModified, InvalidImage, NoFaceFound
 from imn_sdk.photo_io import Photo, read_photo, to_gray, write_png
 
 MIN_FACE_PIXELS = 40      # narrower faces are left alone (and reported): too small to matter
@@ -230,7 +230,7 @@ def _seal(photo: Photo, out: np.ndarray, blended: dict, region_records: list[dic
     entry, sealing = seal.new_entry(secret, step)
     entry["bytes"] = len(plaintext) + seal.TAG_BYTES
     record = {"format": metadata.SEALED_FORMAT_VERSION, "size": [w, h], "regions": region_records,
-              "digest": metadata.pixel_digest(out, region_records), "sealed": entry}
+              "digest": metadata.photo_digest(out, photo.alpha), "sealed": entry}
     if photo.mode == "L":
         record["mode"] = "L"
     text = metadata.dump_record(record)
@@ -317,13 +317,16 @@ def recover(image, bundle: Bundle | None, force: bool = False, progress: Progres
     record = metadata.parse_record(photo.text)
     sealed = record["format"] == metadata.SEALED_FORMAT_VERSION
     if not sealed and bundle is None:
-        raise ValueError("this photo is keyless or keyed: recovering it needs a bundle")
+        raise BundleMismatch("this photo is keyless (or keyed by an earlier release): recovering it "
+                             "needs an IMN bundle")
     notes = [] if sealed else bundle.check_can_reveal(record["bundle"])
     rgb, (w, h) = photo.rgb, record["size"]
     if rgb.shape[1] != w or rgb.shape[0] != h:
         raise ImageModified(f"the photo is {rgb.shape[1]}x{rgb.shape[0]} but was protected at {w}x{h}: "
                             "it was resized or cropped, and the hidden faces cannot be recovered")
-    if metadata.pixel_digest(rgb, record["regions"]) != record["digest"] and not force:
+    digest = (metadata.photo_digest(rgb, photo.alpha) if record["format"] == metadata.SEALED_FORMAT_VERSION
+              else metadata.pixel_digest(rgb, record["regions"]))
+    if digest != record["digest"] and not force:
         raise ImageModified("the masked pixels changed after protection (re-encoded, filtered or "
                             "edited), so the recovered faces would be damaged",
                             override="force", purpose="try anyway")
@@ -331,8 +334,11 @@ def recover(image, bundle: Bundle | None, force: bool = False, progress: Progres
         return _unseal(photo, owned, record, secret, read_seconds, progress)
     photo_key = keys.open_key_record(record["key"], secret) if record.get("keyed") else None
     if secret is not None and not record.get("keyed"):
-        notes.append("this photo is keyless: the key was not needed, and anyone with an IMN "
-                     "bundle can recover its faces")
+        # Anyone with a bundle can make a keyless photo: one given where a sealed photo was
+        # expected may be a substitute, so it is refused, not recovered with a note.
+        raise keys.WrongKey("this photo is keyless, not sealed: the key does not belong to it, and "
+                            "anyone with an IMN bundle could have made it; recover it without a key "
+                            "if you trust where it came from")
     scrambles = keys.scrambled_part(record["key"]) if photo_key is not None else None
     # A photo decoded here is recovered in place; each region's masked pixels are kept aside for
     # the reveal and the mix.
@@ -378,6 +384,9 @@ def _unseal(photo: Photo, owned: bool, record: dict, secret: keys.Secret | None,
     for r, pixels in zip(record["regions"], originals):
         out[r["y"]:r["y"] + r["height"], r["x"]:r["x"] + r["width"]] = pixels
     inner = inner if isinstance(inner, dict) else {}
-    faces = inner.get("faces") if isinstance(inner.get("faces"), list) else []
-    return RecoveredImage(out, photo.alpha, {**record, "faces": faces, "masks": inner.get("masks")},
+    # Only a key holder can write this part; still, it is untrusted input to the caller.
+    faces = [f for f in inner.get("faces", []) if isinstance(f, dict) and metadata.landmarks_ok(f.get("landmarks"))] \
+        if isinstance(inner.get("faces"), list) else []
+    masks = inner.get("masks") if inner.get("masks") in ("donors", "masknet") else None
+    return RecoveredImage(out, photo.alpha, {**record, "faces": faces, "masks": masks},
                           {"read": read_seconds, "unseal": time.perf_counter() - start})

@@ -29,7 +29,7 @@ import secrets
 import struct
 import unicodedata
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,7 +55,7 @@ class WeakPassphrase(IMNError):
 
 @dataclass(frozen=True)
 class SealKeys:
-    aead_key: bytes
+    aead_key: bytes = field(repr=False)
     check: str   # 32 hex digits: tells a wrong key from a damaged photo (costs a guesser nothing
                  # the GCM tag would not also tell them)
 
@@ -168,7 +168,7 @@ def unpack(plaintext: bytes, regions: list[dict], step: int) -> tuple[dict, list
     (length,) = struct.unpack(">I", plaintext[:4])
     try:
         inner = json.loads(plaintext[4:4 + length])
-    except ValueError:
+    except (ValueError, RecursionError):
         raise damaged from None
     sizes = [r["width"] * r["height"] * 3 for r in regions]
     inflate = zlib.decompressobj(-15)

@@ -50,6 +50,20 @@ public enum Metadata {
         return "sha256:" + hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
+    /// A sealed photo's digest (format 2): sha256 over `"rgb;"` and every RGB byte, then, with an
+    /// alpha channel, `"alpha;"` and its bytes. The whole image: recover promises the original
+    /// photo bit for bit, and the record holding this digest is authenticated.
+    public static func photoDigest(_ rgb: RGBImage, alpha: [UInt8]?) -> String {
+        var hash = SHA256()
+        hash.update(data: Data("rgb;".utf8))
+        hash.update(data: Data(rgb.pixels))
+        if let alpha = alpha {
+            hash.update(data: Data("alpha;".utf8))
+            hash.update(data: Data(alpha))
+        }
+        return "sha256:" + hash.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
     static func fail(_ message: String) -> IMNError { .invalidMetadata("imn metadata: \(message)") }
 
     /// An integer (not a bool, not a float) in [low, high].

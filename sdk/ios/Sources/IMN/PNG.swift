@@ -146,10 +146,15 @@ public enum PNG {
 
     /// A PNG's private chunks (the second letter of the type lower case, as Pillow collects them),
     /// type → data, wherever they are; a type twice is refused (which would be the real one?).
+    /// IMN's own private chunks: twice, which would be the real one? Other apps' may repeat.
+    public static let uniqueChunks: Set<String> = ["imSd"]
+
     public static func privateChunks(_ bytes: [UInt8]) throws -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]
         for chunk in try chunks(bytes) where chunk.type.utf8.count == 4 && (0x61...0x7A).contains(Array(chunk.type.utf8)[1]) {
-            if out[chunk.type] != nil { throw IMNError.invalidImage("the file has two \(chunk.type) chunks") }
+            if out[chunk.type] != nil && uniqueChunks.contains(chunk.type) {
+                throw IMNError.invalidImage("the file has two \(chunk.type) chunks")
+            }
             out[chunk.type] = Array(bytes[chunk.body])
         }
         return out

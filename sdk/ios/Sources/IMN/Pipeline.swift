@@ -183,7 +183,7 @@ public enum Pipeline {
         let plaintext = try Seal.pack(photo.rgb, regions: regions, inner: ["faces": faceRecords, "masks": masks], step: step)
         let (entry, keys) = try Seal.newEntry(secret, step: step, bytes: plaintext.count + Seal.tagBytes)
         let record = Seal.record(width: blended.width, height: blended.height, regions: regions,
-                                 digest: Metadata.pixelDigest(blended, regions), entry: entry, mode: photo.mode)
+                                 digest: Metadata.photoDigest(blended, alpha: photo.alpha), entry: entry, mode: photo.mode)
         let text = try Seal.text(record)
         return ProtectedImage(rgb: blended, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes,
                               recordText: text, sealed: try Seal.encrypt(keys, entry, plaintext, recordText: text))
@@ -192,7 +192,8 @@ public enum Pipeline {
     /// Put the Mask off; every check (metadata, bundle, size, digest, key, and for a sealed photo
     /// its `imSd` chunk and GCM tag) before anything is decrypted or revealed. A sealed photo needs
     /// no bundle (`bundle` may be nil): its faces are decrypted, not revealed; a keyless or keyed
-    /// one does (`.invalidArgument` without).
+    /// one does (`.bundleMismatch` without). A secret given for a keyless photo is refused
+    /// (`.wrongKey`): anyone could have made it.
     public static func recover(_ photo: Photo, bundle: IMNBundle?, force: Bool = false, secret: Keys.Secret? = nil,
                                progress: (String) -> Void = { _ in }) throws -> RecoveredImage {
         if !photo.format.isEmpty && photo.format != "PNG" && photo.text[Metadata.chunkKey] == nil {
@@ -200,7 +201,7 @@ public enum Pipeline {
         }
         let record = try Metadata.parseRecord(photo.text)
         if !record.isSealed && bundle == nil {
-            throw IMNError.invalidArgument("this photo is keyless or keyed: recovering it needs a bundle")
+            throw IMNError.bundleMismatch("this photo is keyless (or keyed by an earlier release): recovering it needs an IMN bundle")
         }
         var notes: [String] = []
         if let bundle = bundle, let recorded = record.bundle { notes = try bundle.checkCanReveal(recorded) }
@@ -209,15 +210,19 @@ public enum Pipeline {
             throw IMNError.imageModified("the photo is \(rgb.width)x\(rgb.height) but was protected at \(record.width)x\(record.height): " +
                                          "it was resized or cropped, and the hidden faces cannot be recovered")
         }
-        if Metadata.pixelDigest(rgb, record.regions) != record.digest && !force {
+        let digest = record.isSealed ? Metadata.photoDigest(rgb, alpha: photo.alpha) : Metadata.pixelDigest(rgb, record.regions)
+        if digest != record.digest && !force {
             throw IMNError.imageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the " +
                                          "recovered faces would be damaged; force: true tries anyway")
         }
         if let entry = record.sealed { return try unseal(photo, record: record, entry: entry, secret: secret, progress: progress) }
-        guard let bundle = bundle else { throw IMNError.invalidArgument("this photo is keyless or keyed: recovering it needs a bundle") }
+        guard let bundle = bundle else { throw IMNError.bundleMismatch("this photo is keyless (or keyed by an earlier release): recovering it needs an IMN bundle") }
         let photoKey = try record.key.map { try Keys.openKeyRecord($0, secret) }
         if secret != nil && record.key == nil {
-            notes.append("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
+            // Anyone with a bundle can make a keyless photo: one given where a sealed photo was
+            // expected may be a substitute, so it is refused, not recovered with a note.
+            throw IMNError.wrongKey("this photo is keyless, not sealed: the key does not belong to it, and anyone with an IMN " +
+                                    "bundle could have made it; recover it without a key if you trust where it came from")
         }
         let size = bundle.size
         var out = rgb

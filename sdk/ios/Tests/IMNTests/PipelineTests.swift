@@ -156,7 +156,10 @@ final class PipelineTests: XCTestCase {
             guard case IMNError.weakPassphrase = $0 else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try Pipeline.recover(read("python.imn.png"), bundle: nil)) {
-            guard case IMNError.invalidArgument = $0 else { return XCTFail("\($0)") }
+            guard case IMNError.bundleMismatch = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertThrowsError(try Pipeline.recover(read("python.imn.png"), bundle: bundle, secret: .key(Keys.generateKey()))) {
+            guard case IMNError.wrongKey(let m) = $0, m.contains("keyless, not sealed") else { return XCTFail("\($0)") }
         }
     }
 }

@@ -183,7 +183,7 @@ object Pipeline {
         val inner = JsonObject().apply { add("faces", faceRecords); addProperty("masks", masks) }
         val plaintext = Seal.pack(photo.rgb, regions, inner, step)
         val (entry, keys) = Seal.newEntry(secret, step, plaintext.size.toLong() + Seal.TAG_BYTES)
-        val record = Seal.record(blended.width, blended.height, regions, Metadata.pixelDigest(blended, regions), entry, photo.mode)
+        val record = Seal.record(blended.width, blended.height, regions, Metadata.photoDigest(blended, photo.alpha), entry, photo.mode)
         val text = record.toString()
         val ciphertext = Seal.encrypt(keys, entry, plaintext, text)
         return ProtectedImage(blended, photo.alpha, record, faces, skipped, photo.notes, text, ciphertext)
@@ -214,7 +214,8 @@ object Pipeline {
      * checkpoint or tile, and for a sealed or keyed photo [KeyRequired] without `secret` or
      * [WrongKey] when the secret's check value disagrees — all before anything is decrypted or
      * revealed. A sealed photo needs no bundle (`bundle` may be null): its faces are decrypted,
-     * not revealed; a keyless or keyed one does ([IllegalArgumentException] without).
+     * not revealed; a keyless or keyed one does ([BundleMismatch] without). A secret given for a
+     * keyless photo is refused ([WrongKey]): anyone could have made it.
      */
     fun recover(photo: Photo, bundle: Bundle?, force: Boolean = false, secret: Keys.Secret? = null,
                 progress: (String) -> Unit = {}): RecoveredImage {
@@ -223,7 +224,7 @@ object Pipeline {
         }
         val record = Metadata.parseRecord(photo.text)
         if (!record.isSealed && bundle == null) {
-            throw IllegalArgumentException("this photo is keyless or keyed: recovering it needs a bundle")
+            throw BundleMismatch("this photo is keyless (or keyed by an earlier release): recovering it needs an IMN bundle")
         }
         val notes = if (bundle == null || record.bundle == null) mutableListOf() else bundle.checkCanReveal(record.bundle).toMutableList()
         val rgb = photo.rgb
@@ -231,7 +232,8 @@ object Pipeline {
             throw ImageModified("the photo is ${rgb.width}x${rgb.height} but was protected at ${record.width}x${record.height}: " +
                                 "it was resized or cropped, and the hidden faces cannot be recovered")
         }
-        if (Metadata.pixelDigest(rgb, record.regions) != record.digest && !force) {
+        val digest = if (record.isSealed) Metadata.photoDigest(rgb, photo.alpha) else Metadata.pixelDigest(rgb, record.regions)
+        if (digest != record.digest && !force) {
             throw ImageModified("the masked pixels changed after protection (re-encoded, filtered or edited), so the recovered " +
                                 "faces would be damaged; force = true tries anyway")
         }
@@ -239,7 +241,10 @@ object Pipeline {
         bundle!!  // checked above: only a sealed photo opens without one
         val photoKey = record.key?.let { Keys.openKeyRecord(it, secret) }
         if (secret != null && record.key == null) {
-            notes.add("this photo is keyless: the key was not needed, and anyone with an IMN bundle can recover its faces")
+            // Anyone with a bundle can make a keyless photo: one given where a sealed photo was
+            // expected may be a substitute, so it is refused, not recovered with a note.
+            throw WrongKey("this photo is keyless, not sealed: the key does not belong to it, and anyone with an IMN " +
+                           "bundle could have made it; recover it without a key if you trust where it came from")
         }
         val size = bundle.size
         val out = rgb.copy()

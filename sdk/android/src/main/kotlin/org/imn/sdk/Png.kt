@@ -141,14 +141,17 @@ object Png {
         return out
     }
 
+    /** IMN's own private chunks: twice, which would be the real one? Other apps' may repeat. */
+    val UNIQUE_CHUNKS = setOf("imSd")
+
     /** A PNG's private chunks (the second letter of the type lower case, as Pillow collects
-     *  them), type → data, wherever they are; a type twice is refused (which would be the real
-     *  one?). */
+     *  them), type → data (the last of a repeated type), wherever they are; [UNIQUE_CHUNKS] twice
+     *  is refused. */
     fun privateChunks(bytes: ByteArray): Map<String, ByteArray> {
         val out = LinkedHashMap<String, ByteArray>()
         for (chunk in chunks(bytes)) {
             if (chunk.type[1] !in 'a'..'z') continue
-            if (chunk.type in out) throw InvalidImage("the file has two ${chunk.type} chunks")
+            if (chunk.type in out && chunk.type in UNIQUE_CHUNKS) throw InvalidImage("the file has two ${chunk.type} chunks")
             out[chunk.type] = chunk.data
         }
         return out

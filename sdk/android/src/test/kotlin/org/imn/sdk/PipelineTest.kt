@@ -128,7 +128,7 @@ class PipelineTest {
         assertTrue(recovered.notes.isEmpty())
     }
 
-    @Test fun protectedPhotosAreRefusedAndAKeyForAKeylessPhotoIsNoted() {
+    @Test fun protectedPhotosAreRefusedAndAKeyForAKeylessPhotoIsRefused() {
         val python = read("python.imn.png")
         for (photo in listOf(python, ImageIoCodec.readFile(File(TestEnv.imageCorpus, "already-protected.png")))) {
             try {
@@ -137,8 +137,11 @@ class PipelineTest {
                 assertTrue(e.message!!.contains("already protected"))
             }
         }
-        val recovered = Pipeline.recover(python, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey()))
-        assertTrue(recovered.notes.toString(), recovered.notes.any { it.contains("keyless") })
+        try {
+            Pipeline.recover(python, bundle(), secret = Keys.Secret.ofKey(Keys.generateKey())); fail("a keyless photo passed for a sealed one")
+        } catch (e: WrongKey) {
+            assertTrue(e.message!!.contains("keyless, not sealed"))
+        }
     }
 
     @Test fun grayscalePhotoGetsAGrayMaskAndComesBackGray() {
@@ -253,7 +256,7 @@ class PipelineTest {
         } catch (e: IllegalArgumentException) { }
         try {
             Pipeline.recover(read("python.imn.png"), null); fail("a keyless photo recovered without a bundle")
-        } catch (e: IllegalArgumentException) { }
+        } catch (e: BundleMismatch) { }
     }
 
     @Test fun damagedOrForeignPhotosAreRefusedBeforeRevealing() {
