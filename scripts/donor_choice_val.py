@@ -1,8 +1,8 @@
 """How a face's donor is chosen, judged by dlib on synthetic validation faces (the tuning split):
 the same-person rate (dlib distance < 0.6) of the Mask for each rule, and how often the donor's
 apparent sex matches the face's label. The figures behind models/imn-donors.md ("every design
-choice was made on the synthetic validation split"). The last rule is the SDKs' (distance first,
-then the face's apparent sex among the candidates); the one before it was the first release's.
+choice was made on the synthetic validation split"). The SDKs' rule is "8 farthest by identity,
+same apparent sex" (the bank narrowed to the face's apparent sex, then the 8 farthest).
 
     python scripts/donor_choice_val.py --limit 150
 """
@@ -24,11 +24,11 @@ from imn_export.train.data import split_train_val
 from imn_sdk.masks import apparent_male, compose, donor_candidates
 
 
-def _sex_then_farthest(unit, vectors, sex, count):
-    """The first release's rule: the bank narrowed to the face's apparent sex, then the farthest."""
-    pool = np.flatnonzero(sex["donor_male"] == apparent_male(sex, unit[None])[0])
-    pool = pool if len(pool) >= count else np.arange(len(vectors))
-    return pool[np.argsort(vectors[pool] @ unit, kind="stable")[:count]]
+def _farthest_then_sex(unit, vectors, sex, count):
+    """A rule measured and not kept: the 8 farthest, then those of the face's apparent sex."""
+    farthest = donor_candidates(unit, vectors, None, count)
+    same = farthest[sex["donor_male"][farthest] == apparent_male(sex, unit[None])[0]]
+    return same if len(same) else farthest
 
 
 def main() -> None:
@@ -61,9 +61,9 @@ def main() -> None:
                  "farthest by identity": int(donor_candidates(unit, vectors, None, 1)[0]),
                  "8 farthest by identity": int(donor_candidates(unit, vectors, None, 8)[rng.integers(8)]),
                  "8 farthest by identity, same apparent sex":
-                     int(_sex_then_farthest(unit, vectors, sex, 8)[rng.integers(8)]),
+                     int(donor_candidates(unit, vectors, sex, 8)[rng.integers(8)]),
                  "8 farthest by identity, then those of its apparent sex":
-                     int(rng.choice(donor_candidates(unit, vectors, sex, 8)))}
+                     int(rng.choice(_farthest_then_sex(unit, vectors, sex, 8)))}
         for rule, k in picks.items():
             mask = judge.read(compose(face, donors[k]))
             distance[rule].append(float(np.linalg.norm(mask.descriptor - protected)))

@@ -22,8 +22,8 @@ SUBSET = 100
 
 @pytest.fixture(scope="module")
 def judged(real_faces_dir):
-    # Drawn as the SDKs draw (among the 8 farthest by identity, those of the face's apparent sex
-    # among them if any) and as imn eval-privacy does.
+    # Drawn as the SDKs draw (among the 8 farthest by identity of the face's apparent sex) and as
+    # imn eval-privacy does.
     make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder(),
                        sex=manifest_entry(MODELS_DIR).get("sex"))
     judge = DlibJudge()
@@ -54,3 +54,15 @@ def test_mask_is_rarely_the_same_person(judged):
 def test_mask_is_one_face_with_the_landmarks_near(judged):
     assert judged["one_face_detected"] >= DONOR_FLOORS["one_face_detected_min"], judged
     assert judged["landmark_error"] <= DONOR_FLOORS["landmark_error_max"], judged
+
+
+def test_the_shipped_bank_has_as_many_donors_of_each_apparent_sex():
+    """So a face of either apparent sex draws among far donors of its own (models/imn-donors.md):
+    read as the exporter reads it, from the 256-px bank."""
+    from imn_export.donors.choice import donor_identities, identity_graph
+    from imn_sdk.masks import apparent_male
+
+    donors = read_bank(MODELS_DIR)
+    vectors = np.asarray(donor_identities(identity_graph(load_identity_encoder()), donors))
+    male = apparent_male(manifest_entry(MODELS_DIR)["sex"], vectors)
+    assert male.sum() == len(donors) // 2

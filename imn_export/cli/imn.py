@@ -367,7 +367,7 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
         make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"))
         size_mb = (folder / bank["file"]).stat().st_size / 1e6
         rule = ("any donor" if encoder is None else "one of the 8 farthest by identity"
-                + (", those of its apparent sex among them if any" if encoder is not None and "sex" in bank else ""))
+                + (" of its apparent sex" if encoder is not None and "sex" in bank else ""))
         generator = (f"donors ({folder.name}/donors.json: {bank['count']} donors, {size_mb:.2f} MB added to a "
                      f"bundle; each face draws {rule}, seed {args.seed})")
     else:

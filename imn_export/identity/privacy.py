@@ -46,8 +46,8 @@ def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | No
                 candidates: int = 8, sex: dict | None = None) -> MaskMaker:
     """Masks v2 for the evaluation, drawn as the SDKs draw them (sdk/spec/photo.md §3) but
     repeatably (``seed``): with ``encoder``, one of the ``candidates`` donors farthest from the
-    face by identity, and of them those of its apparent sex (if any) with the ``sex``
-    classifier (donors.json); without an encoder, any donor."""
+    face by identity among those of its apparent sex with the ``sex`` classifier
+    (donors.json); without an encoder, any donor."""
     from imn_sdk.masks import apparent_male, compose, donor_candidates
 
     rng = np.random.default_rng(seed)

@@ -133,16 +133,16 @@ def donor_candidates(unit: np.ndarray, donor_vectors: np.ndarray, sex: dict | No
                      count: int) -> np.ndarray:
     """sdk/spec/photo.md §3: indices of the ``count`` donors least like the face's unit identity
     vector ``unit (128,)`` (cosine against ``donor_vectors (K, 128)``; sorted by similarity, ties
-    by index); when ``sex`` is given, only those of them of the face's apparent sex, if any. The
-    caller draws one uniformly.
+    by index), among the donors of its apparent sex when ``sex`` is given and has ``count`` of
+    them. The caller draws one uniformly.
 
-    Distance first, sex second: restricting the pool to the face's apparent sex before taking the
-    farthest put 4.7% of 150 synthetic validation Masks under dlib's same-person distance, against
-    0.0% for this order (``python scripts/donor_choice_val.py``), since apparent sex is a large
-    part of what the identity encoder measures."""
-    farthest = np.argsort(donor_vectors @ unit, kind="stable")[:count]
+    Sex first, on a bank with as many donors of each apparent sex (``imn make-donors
+    --balance-sex``): on 150 synthetic validation faces the donor's apparent sex then matches the
+    face's in 94% of Masks, at 2.7% under dlib's same-person distance; the 8 farthest regardless
+    of sex gave 0.0% but matched sex in 18% (``python scripts/donor_choice_val.py``; README,
+    "Masks v2")."""
+    pool = np.arange(len(donor_vectors))
     if sex is not None:
-        same = farthest[np.asarray(sex["donor_male"])[farthest] == apparent_male(sex, unit[None])[0]]
-        if len(same):
-            return same
-    return farthest
+        same = pool[np.asarray(sex["donor_male"]) == apparent_male(sex, unit[None])[0]]
+        pool = same if len(same) >= count else pool
+    return pool[np.argsort(donor_vectors[pool] @ unit, kind="stable")[:count]]

@@ -117,17 +117,17 @@ public final class IMNBundle {
         guard let vectors = donorIdentities else { return Int.random(in: 0..<donors!.count) }
         let v = try identity(face)
         let norm = max(v.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(), 1e-12)
-        var similarity = [Int: Double]()
-        for k in vectors.indices { similarity[k] = zip(vectors[k], v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm }
-        // Stable: equal similarities keep index order, as the Python and Kotlin SDKs sort.
-        var farthest = Array(vectors.indices.sorted { (similarity[$0]!, $0) < (similarity[$1]!, $1) }.prefix(donorCandidates))
+        var pool = Array(vectors.indices)
         if let weights = sexWeights, let donorMale = donorMale {
-            // Distance first, then the face's apparent sex among those, if any (photo.md §3).
             let male = zip(weights, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm + Double(sexBias) > 0
-            let same = farthest.filter { donorMale[$0] == male }
-            if !same.isEmpty { farthest = same }
+            let same = pool.filter { donorMale[$0] == male }
+            if same.count >= donorCandidates { pool = same }
         }
-        return farthest[Int.random(in: 0..<farthest.count)]
+        var similarity = [Int: Double]()
+        for k in pool { similarity[k] = zip(vectors[k], v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / norm }
+        // Stable: equal similarities keep index order, as the Python and Kotlin SDKs sort.
+        let farthest = pool.sorted { (similarity[$0]!, $0) < (similarity[$1]!, $1) }.prefix(donorCandidates)
+        return Array(farthest)[Int.random(in: 0..<farthest.count)]
     }
 
     /// The identity graph's vector (compare by cosine) of an aligned face, box-resized to its input.

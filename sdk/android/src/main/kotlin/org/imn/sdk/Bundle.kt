@@ -84,14 +84,14 @@ class Bundle(val folder: File, runtime: GraphRuntime, val target: String = "tfli
         val vectors = donorIdentities ?: return random.nextInt(donors!!.size)
         val v = identity(face)
         val norm = Math.max(Math.sqrt(v.fold(0.0) { a, x -> a + x.toDouble() * x }), 1e-12)
-        val similarity = vectors.indices.associateWith { k -> vectors[k].indices.fold(0.0) { a, i -> a + vectors[k][i].toDouble() * v[i] } / norm }
-        var farthest = vectors.indices.sortedBy { similarity.getValue(it) }.take(donorCandidates)  // stable: ties by index
+        var pool = vectors.indices.toList()
         if (sexWeights != null) {
-            // Distance first, then the face's apparent sex among those, if any (photo.md §3).
             val male = sexWeights.indices.fold(0.0) { a, i -> a + sexWeights[i].toDouble() * v[i] } / norm + sexBias > 0
-            val same = farthest.filter { donorMale!![it] == male }
-            if (same.isNotEmpty()) farthest = same
+            val same = pool.filter { donorMale!![it] == male }
+            if (same.size >= donorCandidates) pool = same
         }
+        val similarity = pool.associateWith { k -> vectors[k].indices.fold(0.0) { a, i -> a + vectors[k][i].toDouble() * v[i] } / norm }
+        val farthest = pool.sortedBy { similarity.getValue(it) }.take(donorCandidates)  // stable: ties by index
         return farthest[random.nextInt(farthest.size)]
     }
 
