@@ -47,6 +47,20 @@ def _reset_peak() -> bool:
         return False
 
 
+def _time_graphs(graphs: dict) -> dict[str, list[float]]:
+    """Wrap each of ``graphs`` (name -> runner) in place with a timer; returns the seconds of
+    every call by name, so the detector's stages (pnet over the pyramid, rnet, onet) show."""
+    spent: dict[str, list[float]] = {name: [] for name in graphs}
+    for name, run in list(graphs.items()):
+        def timed(*args, _run=run, _name=name):
+            start = time.perf_counter()
+            out = _run(*args)
+            spent[_name].append(time.perf_counter() - start)
+            return out
+        graphs[name] = timed
+    return spent
+
+
 def codec_floor(source: Path, scratch: Path) -> dict[str, float]:
     """The lower bound of a protect or recover of this photo: decoding it and encoding it again
     with the SDK's own codecs (photo_io), nothing else. ``source``: the photo protect reads;
@@ -70,6 +84,7 @@ def _case(args) -> dict:
     secret = Secret(key=generate_key()) if mode == "sealed" else None
 
     bundle = Bundle(bundle_dir, target=target, precision=precision, threads=threads)
+    detector_s = _time_graphs(bundle.detector)
     loaded = _rss_mb()
     faces = [np.asarray(Image.open(p).convert("RGB").resize((FACE_SIDE, FACE_SIDE), Image.BICUBIC))
              for p in face_paths]
@@ -97,8 +112,9 @@ def _case(args) -> dict:
     p, r = median(protect_runs), median(recover_runs)
     tiles = sum(x["width"] * x["height"] for x in result.record["regions"]) // bundle.size ** 2
     floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    detector = {name: sum(times) / repeats for name, times in detector_s.items()}  # per protect
     return {"mode": mode, "faces": len(face_paths), "found": len(result.faces), "tiles": tiles, **sizes,
-            "codec_floor_s": floor, "protect_floor_ratio": sum(p.values()) / floor["source"],
+            "codec_floor_s": floor, "detector_graphs_s": detector, "protect_floor_ratio": sum(p.values()) / floor["source"],
             "recover_floor_ratio": sum(r.values()) / floor["protected"],
             "protect_s": p, "protect_total_s": sum(p.values()),
             "recover_s": r, "recover_total_s": sum(r.values()),
@@ -128,6 +144,8 @@ def format_photo_bench(results: list[dict]) -> str:
         lines.append(f"{r.get('mode', 'keyless'):>7} {r['faces']} face(s) ({r['found']} found, {r['tiles']} tiles): "
                      f"protect {r['protect_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
                      + (f"; {r['protect_floor_ratio']:.1f}x its codec floor" if "protect_floor_ratio" in r else "")
+                     + ("; detector graphs " + ", ".join(f"{k} {v:.2f}" for k, v in r["detector_graphs_s"].items())
+                        if r.get("detector_graphs_s") else "")
                      + f"), recover {r['recover_total_s']:.2f} s (" + ", ".join(f"{k} {v:.2f}" for k, v in q.items())
                      + (f"; {r['recover_floor_ratio']:.1f}x" if "recover_floor_ratio" in r else "")
                      + f"); PNG {r.get('protected_png_mb', float('nan')):.1f} MB (source {r.get('source_png_mb', float('nan')):.1f}"

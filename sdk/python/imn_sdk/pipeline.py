@@ -16,6 +16,7 @@ releases: unscramble with the key).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -37,7 +38,10 @@ MIN_FACE_PIXELS = 40      # narrower faces are left alone (and reported): too sm
 # there), about their inverse-variance weight; on 30 real faces the mix gives those pixels
 # 41.35 dB against 36.91 dB revealed alone (`python scripts/untouched_pixels.py`, README).
 UNTOUCHED_MASKED_WEIGHT = np.float32(0.8)
-DETECT_MAX_SIDE = 1280    # detection runs on a copy no larger than this; hiding on the full photo
+# Detection runs on a copy of at most this many pixels (1280 x 960; a 4:3 photo's copy is 1280 px
+# wide), so its cost is bounded whatever the photo's shape; hiding and sealing use the full photo.
+# A pixel budget rather than a longest side: a panorama keeps the detail its faces need.
+DETECT_MAX_PIXELS = 1280 * 960
 
 Progress = Callable[[str], None] | None
 CHOOSE_MODE = ("choose how the faces can be recovered: a key or passphrase (secret=...: sealed, only "
@@ -86,11 +90,11 @@ def _as_photo(image) -> tuple[Photo, bool]:
 
 
 def find_faces(bundle: Bundle, rgb: np.ndarray) -> list[Face]:
-    """Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide."""
+    """Faces in photo coordinates; detection runs on a copy of at most DETECT_MAX_PIXELS."""
     from PIL import Image
 
     h, w = rgb.shape[:2]
-    scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
+    scale = min(1.0, math.sqrt(DETECT_MAX_PIXELS / (w * h)))
     small = rgb if scale == 1.0 else np.asarray(
         Image.fromarray(rgb).resize((round(w * scale), round(h * scale)), Image.BOX))
     found = detect_faces(small, bundle.detector, min_face=max(20.0, MIN_FACE_PIXELS * scale))

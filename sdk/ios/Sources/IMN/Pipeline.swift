@@ -51,7 +51,9 @@ public struct RecoveredImage {
 /// unscrambled with the key).
 public enum Pipeline {
     public static let minFacePixels = 40.0
-    public static let detectMaxSide = 1280.0
+    /// Detection runs on a copy of at most this many pixels (1280 × 960), so its cost is bounded
+    /// whatever the photo's shape; a panorama keeps the detail its faces need.
+    public static let detectMaxPixels = 1280.0 * 960.0
     /// Where no face was blended, masked and revealed pixels are two noisy readings of the
     /// original: recover mixes them (the Python SDK's UNTOUCHED_MASKED_WEIGHT).
     public static let untouchedMaskedWeight: Float = 0.8
@@ -60,7 +62,7 @@ public enum Pipeline {
         "recovers them from the pixels)"
 
     public static func findFaces(_ bundle: IMNBundle, _ rgb: RGBImage) throws -> [Face] {
-        let scale = min(1.0, detectMaxSide / Double(max(rgb.width, rgb.height)))
+        let scale = min(1.0, (detectMaxPixels / (Double(rgb.width) * Double(rgb.height))).squareRoot())
         let small = scale == 1.0 ? rgb : Resample.boxResize(rgb, width: Int((Double(rgb.width) * scale).rounded(.toNearestOrEven)),
                                                             height: Int((Double(rgb.height) * scale).rounded(.toNearestOrEven)))
         let s = Float(scale)

@@ -40,7 +40,9 @@ class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Recor
  */
 object Pipeline {
     const val MIN_FACE_PIXELS = 40      // narrower faces are left alone (and reported)
-    const val DETECT_MAX_SIDE = 1280    // detection runs on a copy no larger than this
+    /** Detection runs on a copy of at most this many pixels (1280 × 960), so its cost is bounded
+     *  whatever the photo's shape; a panorama keeps the detail its faces need. */
+    const val DETECT_MAX_PIXELS = 1280 * 960
     // Where no face was blended, the masked and the revealed pixel are two noisy readings of the
     // original: recover mixes them with this weight on the masked one (the Python SDK's
     // UNTOUCHED_MASKED_WEIGHT, and its reasons).
@@ -51,9 +53,9 @@ object Pipeline {
         "holder recovers them) or keyless = true (the paper's method: anyone with an IMN bundle, which ships in every " +
         "app, recovers them from the pixels)"
 
-    /** Faces in photo coordinates; detection runs on a copy at most DETECT_MAX_SIDE wide. */
+    /** Faces in photo coordinates; detection runs on a copy of at most [DETECT_MAX_PIXELS]. */
     fun findFaces(bundle: Bundle, rgb: RgbImage): List<Face> {
-        val scale = Math.min(1.0, DETECT_MAX_SIDE.toDouble() / Math.max(rgb.width, rgb.height))
+        val scale = Math.min(1.0, Math.sqrt(DETECT_MAX_PIXELS.toDouble() / (rgb.width.toDouble() * rgb.height)))
         val small = if (scale == 1.0) rgb
                     else Resample.boxResize(rgb, Math.rint(rgb.width * scale).toInt(), Math.rint(rgb.height * scale).toInt())
         val found = Detect.detectFaces(small, bundle.detector, Math.max(20.0, MIN_FACE_PIXELS * scale))
