@@ -80,3 +80,17 @@ def test_only_imns_own_chunk_must_be_unique(astronaut, tmp_path):
     from imn_sdk import InvalidImage
     with pytest.raises(InvalidImage, match="two imSd"):
         read_photo(tmp_path / "s.png")
+
+
+def test_two_imn_chunks_are_refused(astronaut, tmp_path):
+    """Readers differ on which of two records wins (Pillow the last, Kotlin and Swift the first):
+    one file must not read as two different photos."""
+    from imn_sdk import InvalidImage
+
+    png = encode_png_fast(astronaut, None, {"imn": "{}"}, {})
+    twice = png[:33] + photo_io._chunk(b"tEXt", b"imn\0{}") + png[33:]
+    (tmp_path / "t.png").write_bytes(twice)
+    with pytest.raises(InvalidImage, match="two imn"):
+        read_photo(tmp_path / "t.png")
+    with pytest.raises(InvalidImage, match="two imn"):
+        read_photo(twice)

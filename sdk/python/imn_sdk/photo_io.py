@@ -65,12 +65,16 @@ def _open(source) -> tuple[Image.Image, bytes | None]:
             raise FileNotFoundError(f"{path}: no such file")
         with open(path, "rb") as f:
             head = f.read(len(PNG_SIGNATURE))
-        data = path.read_bytes() if head == PNG_SIGNATURE and FAST_PNG else None
+        data = path.read_bytes() if head == PNG_SIGNATURE else None
         opener = io.BytesIO(data) if data is not None else path
     else:
         data = bytes(source)
         opener = io.BytesIO(data)
-        data = data if data[:len(PNG_SIGNATURE)] == PNG_SIGNATURE and FAST_PNG else None
+        data = data if data[:len(PNG_SIGNATURE)] == PNG_SIGNATURE else None
+    if data is not None and _text_chunks_named(data, b"imn") > 1:
+        # Pillow keeps the last, the Kotlin and Swift readers the first: refuse, so no two SDKs
+        # can read one file as two different photos.
+        raise InvalidImage("the file has two imn metadata chunks")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -90,6 +94,19 @@ def _open(source) -> tuple[Image.Image, bytes | None]:
         raise ImageTooLarge(f"{width}x{height} is {width * height / 1e6:.0f} MP; IMN "
                             f"protects photos up to {MAX_PIXELS / 1e6:.0f} MP")
     return image, data
+
+
+def _text_chunks_named(data: bytes, keyword: bytes) -> int:
+    """How many tEXt, zTXt and iTXt chunks of the PNG ``data`` have ``keyword``."""
+    at, count = len(PNG_SIGNATURE), 0
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and data[at + 8:at + 8 + len(keyword) + 1] == keyword + b"\0":
+            count += 1
+        elif kind == b"IEND":
+            break
+        at += 12 + length
+    return count
 
 
 def _chunks_before_pixels(data: bytes) -> bool:
@@ -113,7 +130,7 @@ def _fast_pixels(image: Image.Image, data: bytes | None) -> tuple[np.ndarray, np
     """``(rgb, alpha)`` of an upright, non-interlaced 8-bit RGB or RGBA PNG by libspng; None for
     anything else (Pillow decodes it)."""
     # EXIF of any kind goes to Pillow, which rotates by it (and getexif() here would decode).
-    if (data is None or image.format != "PNG" or image.mode not in ("RGB", "RGBA") or _high_bit_depth(image)
+    if (data is None or not FAST_PNG or image.format != "PNG" or image.mode not in ("RGB", "RGBA") or _high_bit_depth(image)
             or image.info.get("interlace") or not _chunks_before_pixels(data) or "exif" in image.info):
         return None
     import pyspng

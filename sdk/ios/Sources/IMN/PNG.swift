@@ -138,6 +138,8 @@ public enum PNG {
                 if total > maxTextTotal {
                     throw IMNError.invalidImage("the file is damaged, or its metadata is larger than an image's may be (text chunks over \(maxTextTotal >> 20) MB in all)")
                 }
+                // Pillow keeps the last, this reader the first: refuse, so no two SDKs read two photos.
+                if key == Metadata.chunkKey && out[key] != nil { throw IMNError.invalidImage("the file has two imn metadata chunks") }
                 if out[key] == nil { out[key] = text }
             }
         }

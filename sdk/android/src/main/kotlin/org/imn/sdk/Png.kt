@@ -136,6 +136,8 @@ object Png {
                 throw InvalidImage("the file is damaged, or its metadata is larger than an image's may be " +
                                    "(text chunks over ${MAX_TEXT_TOTAL shr 20} MB in all)")
             }
+            // Pillow keeps the last, this reader the first: refuse, so no two SDKs read two photos.
+            if (key == Metadata.CHUNK_KEY && key in out) throw InvalidImage("the file has two imn metadata chunks")
             if (key !in out) out[key] = text
         }
         return out
