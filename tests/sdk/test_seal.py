@@ -188,11 +188,15 @@ SEALED = {"format": 2, "size": [64, 64], "regions": [{"x": 0, "y": 0, "width": 6
 
 def test_metadata_checks_the_sealed_entry():
     assert parse_record({"imn": dump_record(SEALED)})["sealed"]["kind"] == "passphrase"
+    most = {**SEALED["sealed"], "kdf": {"argon2id": {"memory_kib": 1 << 18, "iterations": 10, "lanes": 8},
+                                        "then": "hkdf-sha256"}}
+    assert parse_record({"imn": dump_record({**SEALED, "sealed": most})})  # 256 MiB, 10 passes: the most
     entry = SEALED["sealed"]
     argon = entry["kdf"]["argon2id"]
     bad_entries = [{**entry, "cipher": "xor"}, {**entry, "kind": "pin"}, {**entry, "nonce": "1" * 23},
                    {**entry, "kdf": "hkdf-sha256"}, {**entry, "step": 0}, {**entry, "bytes": 10 ** 9},
                    {**entry, "kdf": {"argon2id": {**argon, "memory_kib": 1 << 30}, "then": "hkdf-sha256"}},
+                   {**entry, "kdf": {"argon2id": {**argon, "memory_kib": (1 << 18) + 1}, "then": "hkdf-sha256"}},
                    {**entry, "kdf": {"argon2id": {**argon, "iterations": 1000}, "then": "hkdf-sha256"}}]
     for bad in bad_entries:
         with pytest.raises(InvalidMetadata):

@@ -37,8 +37,9 @@ public enum Metadata {
     public static let formats = [formatVersion, sealedFormatVersion]
     static let maxChunkChars = 1 << 20
     // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
-    // otherwise demand gigabytes per guess): Argon2id up to 1 GiB and 10 passes.
-    static let argon2MemoryKib = 8192...(1 << 20), argon2Iterations = 1...10, argon2Lanes = 1...8
+    // otherwise demand gigabytes per guess): Argon2id up to 256 MiB (four times what protect
+    // writes, and what a phone can spare) and 10 passes.
+    static let argon2MemoryKib = 8192...(1 << 18), argon2Iterations = 1...10, argon2Lanes = 1...8
 
     /// sha256 over each region's `"x,y,width,height;"` and its `(h, w, 3)` masked bytes.
     public static func pixelDigest(_ rgb: RGBImage, _ regions: [Box]) -> String {

@@ -21,8 +21,9 @@ object Metadata {
     private const val MAX_CHUNK_CHARS = 1 shl 20
     private val HEX = Regex("[0-9a-f]{32}")
     // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
-    // otherwise demand gigabytes per guess): Argon2id up to 1 GiB and 10 passes.
-    private val ARGON2_MEMORY_KIB = 8192..(1 shl 20)
+    // otherwise demand gigabytes per guess): Argon2id up to 256 MiB (four times what protect
+    // writes, and what a phone can spare) and 10 passes.
+    private val ARGON2_MEMORY_KIB = 8192..(1 shl 18)
     private val ARGON2_ITERATIONS = 1..10
     private val ARGON2_LANES = 1..8
 
