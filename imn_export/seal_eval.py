@@ -28,7 +28,7 @@ READINGS = ("sealed_masked", "sealed_revealed", "keyless_masked", "keyless_revea
 
 
 def evaluate_sealed(bundle, paths: list[Path], figure_rows: int = 6, progress: bool = True) -> dict:
-    from imn_sdk import NoFaceFound, Secret, generate_key, protect, recover, tiles
+    from imn_sdk import NoFaceFound, Secret, generate_key, protect, recover
 
     judge = DlibJudge()
     rows, grid, undetected, originals, readings = [], [], [], [], []
@@ -43,8 +43,7 @@ def evaluate_sealed(bundle, paths: list[Path], figure_rows: int = 6, progress: b
             undetected.append(path.name)
             continue
         keyless = protect(face, bundle, keyless=True, donor=donor)
-        (x, y), size = tiles.tile_origins((0, 0, bundle.size, bundle.size), bundle.size)[0], bundle.size
-        images = {"sealed_masked": sealed.rgb, "sealed_revealed": bundle.reveal(sealed.rgb[y:y + size, x:x + size]),
+        images = {"sealed_masked": sealed.rgb, "sealed_revealed": bundle.reveal(sealed.rgb),  # one tile
                   "keyless_masked": keyless.rgb,
                   "keyless_revealed": recover(_png(keyless), bundle).rgb}
         original = judge.read(face).descriptor

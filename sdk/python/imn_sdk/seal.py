@@ -21,7 +21,6 @@ is at least 48.1 dB by construction.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import math
@@ -87,8 +86,9 @@ def check_passphrase(passphrase: str) -> None:
                              f"(this one has {len(text)}); a few unrelated words are best")
     if len(set(text)) < MIN_PASSPHRASE_DISTINCT:
         raise WeakPassphrase(f"a passphrase needs at least {MIN_PASSPHRASE_DISTINCT} different characters")
-    if passphrase_bits(text) < MIN_PASSPHRASE_BITS:
-        raise WeakPassphrase(f"this passphrase is too easy to guess (about {passphrase_bits(text):.0f} "
+    bits = passphrase_bits(text)
+    if bits < MIN_PASSPHRASE_BITS:
+        raise WeakPassphrase(f"this passphrase is too easy to guess (about {bits:.0f} "
                              f"bits; at least {MIN_PASSPHRASE_BITS}): make it longer, or mix letters, "
                              "digits and symbols")
 
@@ -235,7 +235,3 @@ def decrypt(keys: SealKeys, entry: dict, ciphertext: bytes, record_text: str) ->
         raise ImageModified("the sealed data or the photo's record was altered after protection: "
                             "nothing was recovered") from None
 
-
-def fingerprint(data: bytes) -> str:
-    """For golden vectors and logs: never the data itself."""
-    return hashlib.sha256(data).hexdigest()
