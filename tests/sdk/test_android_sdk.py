@@ -18,7 +18,7 @@ from PIL import Image
 from imn_export.metrics import image_metrics
 from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, protect, read_key_file, recover, write_key_file
 from imn_sdk.photo_io import read_photo
-from tests.sdk.legacy_keyed import protect_keyed
+from tests.sdk.format1 import protect_keyed
 
 ROOT = Path(__file__).resolve().parents[2]
 ANDROID = ROOT / "sdk" / "android"

@@ -14,7 +14,7 @@ from imn_sdk.errors import IMNError
 from imn_sdk.keys import (PIECE, check_value, new_key_record, open_key_record, random_scramble, scramble,
                           scramble_from_bytes, tile_scramble, unscramble)
 from imn_sdk.metadata import InvalidMetadata, dump_record, parse_record
-from tests.sdk.legacy_keyed import protect_keyed
+from tests.sdk.format1 import protect_keyed
 
 
 def test_scramble_round_trip_is_exact():

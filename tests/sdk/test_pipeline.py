@@ -15,7 +15,7 @@ from imn_export.metrics import image_metrics
 from imn_sdk import (AlreadyProtected, BundleMismatch, ImageModified, ImageTooLarge, ImageTooSmall,
                      InvalidImage, NoFaceFound, NotProtected, OutputExists, Secret, generate_key,
                      protect, recover)
-from imn_sdk import photo_io
+from imn_sdk import photo_io, tiles
 from imn_sdk.metadata import CHUNK_KEY, InvalidMetadata, dump_record
 from tests.conftest import smooth_image
 
@@ -69,11 +69,46 @@ def test_round_trip_is_bit_exact_outside_and_close_inside(bundle, astronaut, pro
 
 def test_metadata_records_what_recovery_needs(bundle, protected):
     record = protected[0].record
-    assert record["format"] == 1 and record["keyed"] is False
+    assert record["format"] == 3 and record["margin"] == tiles.MARGIN and "keyed" not in record
     assert record["bundle"] == bundle.describe()
     assert len(record["faces"]) == 1 and record["size"] == [512, 512]
     with Image.open(protected[1]) as image:
         assert CHUNK_KEY in image.text
+
+
+SEAM_RATIO_LIMIT = 1.25  # mean error on the tile cuts over the region's interior (measured 1.04)
+
+
+def _seam_ratio(photo, recovered, record, size) -> float:
+    """Mean abs error (0-255) on the 2-px lines along the cuts between tiles, over the rest of
+    the region."""
+    ((r),) = record["regions"]
+    box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
+    error = np.abs(recovered[box[1]:box[3], box[0]:box[2]].astype(float)
+                   - photo[box[1]:box[3], box[0]:box[2]]).mean(2)
+    cuts = np.zeros(error.shape, bool)
+    for _x, _y, core in tiles.tile_layout(box, size, record.get("margin", 0)):
+        if core[0] > box[0]:
+            cuts[:, core[0] - box[0] - 1:core[0] - box[0] + 1] = True
+        if core[1] > box[1]:
+            cuts[core[1] - box[1] - 1:core[1] - box[1] + 1, :] = True
+    assert cuts.any(), "the region must be larger than one tile"
+    return float(error[cuts].mean() / error[~cuts].mean())
+
+
+def test_no_seams_where_tiles_meet(bundle, astronaut, protected, tmp_path):
+    """Issue #16: recovered faces showed faint lines where tiles met (the network reveals a
+    tile's outermost pixels worse than its interior). Tiles now overlap and keep their cores;
+    the layout of earlier releases, edge to edge, still shows the lines (ratio 1.43 here)."""
+    from tests.sdk.format1 import protect_format1
+
+    result, path = protected
+    ratio = _seam_ratio(astronaut, recover(path, bundle).rgb, result.record, bundle.size)
+    old = protect_format1(astronaut, bundle)
+    old_ratio = _seam_ratio(astronaut, recover(old.save(tmp_path / "format1.png"), bundle).rgb, old.record,
+                            bundle.size)
+    print(f"seam/interior error: overlapping tiles {ratio:.2f}, edge to edge {old_ratio:.2f}")
+    assert ratio <= SEAM_RATIO_LIMIT < old_ratio
 
 
 def test_several_faces(bundle, astronaut):
@@ -342,7 +377,8 @@ def test_another_target_or_precision_of_the_same_checkpoint_reveals_with_a_note(
                               pnginfo=_info(result.record)), bundle)
     assert same.notes == []
     np.testing.assert_array_equal(recovered.rgb, same.rgb)
-    tile = {**result.record, "bundle": {**result.record["bundle"], "tile": 32}}
+    # A 32-px tile with no margin keeps the regions whole tiles, so only the bundle check refuses it.
+    tile = {**result.record, "bundle": {**result.record["bundle"], "tile": 32}, "margin": 0}
     with pytest.raises(BundleMismatch, match="tile"):
         recover(_png_bytes(Image.fromarray(result.rgb), format="PNG", pnginfo=_info(tile)), bundle)
 

@@ -112,7 +112,7 @@ def test_sealed_pixels_show_the_mask_only(sealed, astronaut, bundle):
     (r,) = result.record["regions"]
     box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
     masked_psnr, revealed_psnr = [], []
-    for x, y in tiles.tile_origins(box, bundle.size):
+    for x, y, _core in tiles.tile_layout(box, bundle.size):
         original = astronaut[y:y + bundle.size, x:x + bundle.size]
         masked = result.rgb[y:y + bundle.size, x:x + bundle.size]
         masked_psnr.append(image_metrics(original, masked)["psnr"])

@@ -51,11 +51,20 @@ def geometry_cases() -> dict:
         "crop_transform": {"landmarks": landmarks.tolist(), "size": 256,
                            "output": align.crop_transform(landmarks, 256).round(8).tolist(), "tolerance": "tensor"},
         "face_alpha": {"size": 16, "output": align.face_alpha(16).round(6).tolist(), "tolerance": "tensor"},
-        "snap": {"cases": [{"box": list(b), "photo": [w, h], "tile": t, "output": list(tiles.snap(b, w, h, t))}
-                           for b, w, h, t in [((10, 10, 50, 50), 320, 240, 64), ((0, 0, 300, 90), 320, 240, 64),
-                                              ((250.5, 180.2, 330.9, 240.0), 320, 240, 64),
-                                              ((900, 700, 1500, 1400), 4000, 3000, 256)]],
+        "snap": {"cases": [{"box": list(b), "photo": [w, h], "tile": t, "margin": m,
+                            "output": list(tiles.snap(b, w, h, t, m))}
+                           for b, w, h, t, m in [((10, 10, 50, 50), 320, 240, 64, 0), ((0, 0, 300, 90), 320, 240, 64, 0),
+                                                 ((250.5, 180.2, 330.9, 240.0), 320, 240, 64, 0),
+                                                 ((900, 700, 1500, 1400), 4000, 3000, 256, 0),
+                                                 ((900, 700, 1500, 1400), 4000, 3000, 256, 16),
+                                                 ((0, 0, 300, 90), 320, 240, 64, 16),
+                                                 ((3900.5, 10.2, 4100.0, 980.7), 4000, 3000, 256, 16)]],
                  "tolerance": "exact"},
+        "tile_layout": {"cases": [{"region": list(r), "tile": t, "margin": m,
+                                   "output": [[x, y, list(core)] for x, y, core in tiles.tile_layout(r, t, m)]}
+                                  for r, t, m in [((64, 0, 192, 128), 64, 0), ((7, 3, 711, 707), 256, 16),
+                                                  ((0, 0, 160, 96), 64, 16)]],
+                        "tolerance": "exact"},
         "merge": {"boxes": [[10, 10, 60, 60], [50, 50, 100, 100], [400, 400, 450, 450]], "photo": [640, 640],
                   "tile": 64, "output": [list(r) for r in tiles.merge(
                       [(10, 10, 60, 60), (50, 50, 100, 100), (400, 400, 450, 450)], 640, 640, 64)],

@@ -11,12 +11,15 @@ import json
 
 import numpy as np
 
+from imn_sdk import tiles
 from imn_sdk.errors import IMNError, NotProtected
 
 CHUNK_KEY = "imn"
-FORMAT_VERSION = 1          # keyless photos (and the keyed photos of earlier releases)
+FORMAT_VERSION = 1          # keyless and keyed photos of earlier releases: tiles edge to edge
 SEALED_FORMAT_VERSION = 2   # sealed photos: their readers must not try the network on them
-FORMATS = (FORMAT_VERSION, SEALED_FORMAT_VERSION)
+KEYLESS_FORMAT_VERSION = 3  # keyless photos: tiles overlap by 2 * margin (a format-1 reader
+                            # would reveal them on the wrong grid, so it must refuse them)
+FORMATS = (FORMAT_VERSION, SEALED_FORMAT_VERSION, KEYLESS_FORMAT_VERSION)
 MAX_CHUNK_CHARS = 1 << 20
 # Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
 # otherwise demand gigabytes per guess): Argon2id up to 256 MiB (four times what protect writes,
@@ -154,6 +157,13 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
                                                    ("checkpoint_sha256", "target", "precision")):
             raise InvalidMetadata("imn metadata: bundle must name checkpoint_sha256, target, precision")
         tile = _int(bundle.get("tile"), "bundle.tile", 2)
+    margin = 0
+    if version == KEYLESS_FORMAT_VERSION:
+        margin = _int(record.get("margin"), "margin", 0, tile // 2 - 1)
+        if margin % 2:
+            raise InvalidMetadata(f"imn metadata: margin must be even, got {margin}")
+    elif "margin" in record:
+        raise InvalidMetadata(f"imn metadata: a margin needs format {KEYLESS_FORMAT_VERSION}")
     regions = record.get("regions")
     if not isinstance(regions, list) or not 1 <= len(regions) <= 4096:
         raise InvalidMetadata("imn metadata: regions must be a non-empty list")
@@ -162,7 +172,7 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
             raise InvalidMetadata("imn metadata: each region must be an object")
         x, y = _int(r.get("x"), "region.x"), _int(r.get("y"), "region.y")
         w, h = _int(r.get("width"), "region.width", tile), _int(r.get("height"), "region.height", tile)
-        if w % tile or h % tile or x + w > width or y + h > height:
+        if not (tiles.fits(w, tile, margin) and tiles.fits(h, tile, margin)) or x + w > width or y + h > height:
             raise InvalidMetadata(f"imn metadata: region {r} is not whole tiles inside the image")
     _regions_disjoint(regions, width * height)
     faces = record.get("faces", [])
@@ -186,6 +196,8 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
     keyed = record.get("keyed", False)
     if not isinstance(keyed, bool):
         raise InvalidMetadata("imn metadata: keyed must be true or false")
+    if keyed and version != FORMAT_VERSION:
+        raise InvalidMetadata(f"imn metadata: keyed photos are format {FORMAT_VERSION} (earlier releases)")
     if keyed:
         key = record.get("key")
         if not isinstance(key, dict) or key.get("kind") not in ("key", "passphrase"):

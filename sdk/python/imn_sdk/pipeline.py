@@ -176,7 +176,9 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         raise NoFaceFound("no face to protect in this photo" + (f" ({'; '.join(skipped)})" if skipped else ""))
 
     transforms = [align.crop_transform(f.landmarks, size) for f in faces]
-    regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size)
+    # Sealed regions are only what is encrypted: whole tiles edge to edge suffice there.
+    margin = 0 if secret is not None else tiles.MARGIN
+    regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size, margin)
     # The Mask-blended pixels are needed only inside the hidden regions: one copy per region,
     # not of the whole photo.
     blended = {r: rgb[r[1]:r[3], r[0]:r[2]].copy() for r in regions}
@@ -204,16 +206,16 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     if secret is not None:
         return _seal(photo, out, blended, region_records, face_records, masks, secret, seal_quality,
                      faces, skipped, seconds, lap, say)
-    # Each tile is read before it is written, and tiles do not overlap: a photo decoded here is
-    # masked in place.
+    # Tiles overlap, so each region's originals are kept aside and only each tile's core is
+    # written: a photo decoded here is masked in place.
     for k, region in enumerate(regions):
         say(f"hide region {k + 1}/{len(regions)}")
-        for x, y in tiles.tile_origins(region, size):
-            bx, by = x - region[0], y - region[1]
-            original, cover = out[y:y + size, x:x + size].copy(), blended[region][by:by + size, bx:bx + size]
-            out[y:y + size, x:x + size] = bundle.hide(original, cover)
-    record = {"format": metadata.FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
-              "regions": region_records, "faces": face_records, "masks": masks, "keyed": False,
+        originals = out[region[1]:region[3], region[0]:region[2]].copy()
+        for x, y, core in tiles.tile_layout(region, size, margin):
+            masked = bundle.hide(_tile(originals, region, x, y, size), _tile(blended[region], region, x, y, size))
+            _write_core(out, masked, x, y, core)
+    record = {"format": metadata.KEYLESS_FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
+              "margin": margin, "regions": region_records, "faces": face_records, "masks": masks,
               "digest": metadata.pixel_digest(out, region_records)}
     if photo.mode == "L":  # recover gives it back as grayscale (absent: RGB)
         record["mode"] = "L"
@@ -242,6 +244,16 @@ def _seal(photo: Photo, out: np.ndarray, blended: dict, region_records: list[dic
     lap("seal")
     return ProtectedImage(out, photo.alpha, record, faces, skipped, list(photo.notes), seconds,
                           record_text=text, sealed=ciphertext)
+
+
+def _tile(pixels: np.ndarray, region: tiles.Box, x: int, y: int, size: int) -> np.ndarray:
+    """The ``size``-px tile at photo position ``(x, y)`` of a region's own pixel array."""
+    return pixels[y - region[1]:y - region[1] + size, x - region[0]:x - region[0] + size]
+
+
+def _write_core(out: np.ndarray, tile: np.ndarray, x: int, y: int, core: tiles.Box) -> None:
+    """Write the core of a tile at photo position ``(x, y)`` into the photo."""
+    out[core[1]:core[3], core[0]:core[2]] = tile[core[1] - y:core[3] - y, core[0] - x:core[2] - x]
 
 
 def _tile_scramble(photo_key: bytes, region: int, x: int, y: int, size: int):
@@ -353,16 +365,15 @@ def recover(image, bundle: Bundle | None, force: bool = False, progress: Progres
         (progress or (lambda _: None))(f"reveal region {k + 1}/{len(record['regions'])}")
         box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
         masked = rgb[box[1]:box[3], box[0]:box[2]].copy()
-        for x, y in tiles.tile_origins(box, size):
-            bx, by = x - box[0], y - box[1]
-            tile = masked[by:by + size, bx:bx + size]
+        for x, y, core in tiles.tile_layout(box, size, record.get("margin", 0)):
+            tile = _tile(masked, box, x, y, size)
             if photo_key is None:
                 revealed = bundle.reveal(tile)
             elif scrambles == "cover":
                 revealed = bundle.reveal(keys.scramble(tile, *_tile_scramble(photo_key, k, x, y, size)))
             else:
                 revealed = keys.unscramble(bundle.reveal(tile), *_tile_scramble(photo_key, k, x, y, size))
-            out[y:y + size, x:x + size] = revealed
+            _write_core(out, revealed, x, y, core)
         _mix_untouched(out, masked, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,
                           {"read": read_seconds, "reveal": time.perf_counter() - start}, notes)

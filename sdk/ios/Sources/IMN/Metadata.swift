@@ -15,6 +15,8 @@ public struct Record {
     public let width: Int, height: Int
     public let bundle: [String: Any]?
     public let tile: Int
+    /// Half the overlap of neighbouring tiles (format 3; 0 before): photo.md §4.
+    public let margin: Int
     public let regions: [Box]
     public let faces: [[[Double]]]   // each face's five [x, y] landmarks
     public let digest: String
@@ -32,9 +34,11 @@ public struct Record {
 /// SDK's schema.
 public enum Metadata {
     public static let chunkKey = "imn"
-    public static let formatVersion = 1         // keyless photos (and the keyed photos of earlier releases)
+    public static let formatVersion = 1         // keyless and keyed photos of earlier releases: tiles edge to edge
     public static let sealedFormatVersion = 2   // sealed photos: readers of format 1 must not run the network on them
-    public static let formats = [formatVersion, sealedFormatVersion]
+    public static let keylessFormatVersion = 3  // keyless photos: tiles overlap by 2 * margin (a format-1 reader
+                                                // would reveal them on the wrong grid, so it must refuse them)
+    public static let formats = [formatVersion, sealedFormatVersion, keylessFormatVersion]
     static let maxChunkChars = 1 << 20
     // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
     // otherwise demand gigabytes per guess): Argon2id up to 256 MiB (four times what protect
@@ -163,6 +167,13 @@ public enum Metadata {
             bundle = named
             tile = try int(named["tile"], "bundle.tile", low: 2)
         }
+        var margin = 0
+        if version == keylessFormatVersion {
+            margin = try int(record["margin"], "margin", low: 0, high: tile / 2 - 1)
+            if margin % 2 != 0 { throw fail("margin must be even, got \(margin)") }
+        } else if record["margin"] != nil {
+            throw fail("a margin needs format \(keylessFormatVersion)")
+        }
         guard let regionList = record["regions"] as? [Any], (1...4096).contains(regionList.count) else {
             throw fail("regions must be a non-empty list")
         }
@@ -170,7 +181,9 @@ public enum Metadata {
             guard let r = e as? [String: Any] else { throw fail("each region must be an object") }
             let x = try int(r["x"], "region.x"), y = try int(r["y"], "region.y")
             let w = try int(r["width"], "region.width", low: tile), h = try int(r["height"], "region.height", low: tile)
-            if w % tile != 0 || h % tile != 0 || x + w > width || y + h > height { throw fail("region \(r) is not whole tiles inside the image") }
+            if !Tiles.fits(w, tile: tile, margin: margin) || !Tiles.fits(h, tile: tile, margin: margin) || x + w > width || y + h > height {
+                throw fail("region \(r) is not whole tiles inside the image")
+            }
             return Box(x, y, x + w, y + h)
         }
         // Protect writes regions that never overlap, so they cover at most the photo: anything
@@ -194,7 +207,7 @@ public enum Metadata {
                 throw fail("a sealed record keeps no bundle, no key scramble and no faces in the clear")
             }
             let entry = try sealedEntry(record["sealed"], regionArea: regions.reduce(0) { $0 + $1.width * $1.height })
-            return Record(width: width, height: height, bundle: nil, tile: tile, regions: regions, faces: faces, digest: digest,
+            return Record(width: width, height: height, bundle: nil, tile: tile, margin: 0, regions: regions, faces: faces, digest: digest,
                           key: nil, json: record, mode: mode, format: version, sealed: entry)
         }
         if record["sealed"] != nil { throw fail("a sealed entry needs format \(sealedFormatVersion)") }
@@ -202,6 +215,7 @@ public enum Metadata {
         guard let keyedNumber = keyedValue as? NSNumber, CFGetTypeID(keyedNumber) == CFBooleanGetTypeID() else {
             throw fail("keyed must be true or false")
         }
+        if keyedNumber.boolValue && version != formatVersion { throw fail("keyed photos are format \(formatVersion) (earlier releases)") }
         var key: KeyRecord?
         if keyedNumber.boolValue {
             guard let k = record["key"] as? [String: Any], let kind = k["kind"] as? String, ["key", "passphrase"].contains(kind) else {
@@ -219,7 +233,7 @@ public enum Metadata {
             guard let scrambled = scrambles, Keys.scrambles.contains(scrambled) else { throw fail("key.scrambles must be cover or face") }
             key = KeyRecord(kind: kind, salt: hex[0], check: hex[1], piece: piece, scrambles: scrambled)
         }
-        return Record(width: width, height: height, bundle: bundle, tile: tile, regions: regions, faces: faces, digest: digest,
+        return Record(width: width, height: height, bundle: bundle, tile: tile, margin: margin, regions: regions, faces: faces, digest: digest,
                       key: key, json: record, mode: mode, format: version, sealed: nil)
     }
 }

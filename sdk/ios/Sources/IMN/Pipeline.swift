@@ -75,6 +75,12 @@ public enum Pipeline {
 
     static func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 
+    /// Write the core of tile `t` (`image`, the whole tile) into the photo.
+    static func pasteCore(_ out: inout RGBImage, _ image: RGBImage, _ t: Tiles.Tile) {
+        out.paste(image.crop(x0: t.core.x0 - t.x, y0: t.core.y0 - t.y, w: t.core.width, h: t.core.height),
+                  x0: t.core.x0, y0: t.core.y0)
+    }
+
     static func tileScramble(_ photoKey: [UInt8], _ region: Int, _ x: Int, _ y: Int, _ size: Int) -> Keys.Scramble {
         Keys.tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (size / Keys.piece) * (size / Keys.piece))
     }
@@ -135,7 +141,10 @@ public enum Pipeline {
             throw IMNError.noFaceFound("no face to protect in this photo" + (skipped.isEmpty ? "" : " (\(skipped.joined(separator: "; ")))"))
         }
         let transforms = faces.map { Align.cropTransform(landmarks($0), size: size) }
-        let regions = try Tiles.merge(transforms.map { Align.blendBox($0, size: size) }, width: rgb.width, height: rgb.height, tile: size)
+        // Sealed regions are only what is encrypted: whole tiles edge to edge suffice there.
+        let margin = secret != nil ? 0 : Tiles.margin
+        let regions = try Tiles.merge(transforms.map { Align.blendBox($0, size: size) }, width: rgb.width, height: rgb.height,
+                                      tile: size, margin: margin)
         var blended = rgb
         var faceRecords: [[String: Any]] = []
         for (i, face) in faces.enumerated() {
@@ -163,14 +172,15 @@ public enum Pipeline {
         var out = rgb
         for (k, region) in regions.enumerated() {
             progress("hide region \(k + 1)/\(regions.count)")
-            for (x, y) in Tiles.tileOrigins(region, tile: size) {
-                out.paste(try bundle.hide(rgb.crop(x0: x, y0: y, w: size, h: size), blended.crop(x0: x, y0: y, w: size, h: size)), x0: x, y0: y)
+            for t in try Tiles.tileLayout(region, tile: size, margin: margin) {
+                pasteCore(&out, try bundle.hide(rgb.crop(x0: t.x, y0: t.y, w: size, h: size),
+                                                blended.crop(x0: t.x, y0: t.y, w: size, h: size)), t)
             }
         }
         var record: [String: Any] = [
-            "format": Metadata.formatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(),
+            "format": Metadata.keylessFormatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(), "margin": margin,
             "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
-            "faces": faceRecords, "masks": masks, "keyed": false, "digest": Metadata.pixelDigest(out, regions)]
+            "faces": faceRecords, "masks": masks, "digest": Metadata.pixelDigest(out, regions)]
         if photo.mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
         return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes)
     }
@@ -231,7 +241,8 @@ public enum Pipeline {
         let toCrops = record.faces.map { Align.cropTransform($0, size: size) }
         for (k, region) in record.regions.enumerated() {
             progress("reveal region \(k + 1)/\(record.regions.count)")
-            for (x, y) in Tiles.tileOrigins(region, tile: size) {
+            for t in try Tiles.tileLayout(region, tile: size, margin: record.margin) {
+                let (x, y) = (t.x, t.y)
                 let tile = rgb.crop(x0: x, y0: y, w: size, h: size)
                 var revealed: RGBImage
                 if let photoKey = photoKey, let key = record.key {
@@ -241,7 +252,7 @@ public enum Pipeline {
                 } else {
                     revealed = try bundle.reveal(tile)
                 }
-                out.paste(revealed, x0: x, y0: y)
+                pasteCore(&out, revealed, t)
             }
             let support = Align.blendSupport(toCrops, size: size, box: region)
             let w = untouchedMaskedWeight
@@ -279,7 +290,7 @@ public enum Pipeline {
         var json = record.json
         json["faces"] = faces
         json["masks"] = inner["masks"] ?? NSNull()
-        let recovered = Record(width: record.width, height: record.height, bundle: nil, tile: record.tile, regions: record.regions,
+        let recovered = Record(width: record.width, height: record.height, bundle: nil, tile: record.tile, margin: 0, regions: record.regions,
                                faces: Metadata.faceLandmarks(faces), digest: record.digest, key: nil, json: json, mode: record.mode,
                                format: record.format, sealed: entry)
         return RecoveredImage(rgb: out, alpha: photo.alpha, record: recovered, notes: [])

@@ -56,8 +56,18 @@ final class GoldenTests: XCTestCase {
         let g = try TestEnv.golden("geometry")
         for case let o as [String: Any] in (g["snap"] as! [String: Any])["cases"] as! [Any] {
             let photo = o["photo"] as! [Int]
-            let box = try Tiles.snap(TestEnv.flat(o["box"]), width: photo[0], height: photo[1], tile: o["tile"] as! Int)
+            let box = try Tiles.snap(TestEnv.flat(o["box"]), width: photo[0], height: photo[1], tile: o["tile"] as! Int,
+                                     margin: o["margin"] as! Int)
             XCTAssertEqual(TestEnv.flat(o["output"]).map { Int($0) }, [box.x0, box.y0, box.x1, box.y1])
+        }
+        for case let o as [String: Any] in (g["tile_layout"] as! [String: Any])["cases"] as! [Any] {
+            let r = TestEnv.flat(o["region"]).map { Int($0) }
+            let layout = try Tiles.tileLayout(Box(r[0], r[1], r[2], r[3]), tile: o["tile"] as! Int, margin: o["margin"] as! Int)
+            let expected = (o["output"] as! [Any]).map { t -> [Int] in
+                let a = t as! [Any]
+                return [a[0] as! Int, a[1] as! Int] + TestEnv.flat(a[2]).map { Int($0) }
+            }
+            XCTAssertEqual(expected, layout.map { [$0.x, $0.y, $0.core.x0, $0.core.y0, $0.core.x1, $0.core.y1] })
         }
         let m = g["merge"] as! [String: Any], photo = m["photo"] as! [Int]
         let merged = try Tiles.merge((m["boxes"] as! [Any]).map { TestEnv.flat($0) }, width: photo[0], height: photo[1], tile: m["tile"] as! Int)

@@ -15,9 +15,11 @@ import java.security.MessageDigest
  */
 object Metadata {
     const val CHUNK_KEY = "imn"
-    const val FORMAT_VERSION = 1          // keyless photos (and the keyed photos of earlier releases)
+    const val FORMAT_VERSION = 1          // keyless and keyed photos of earlier releases: tiles edge to edge
     const val SEALED_FORMAT_VERSION = 2   // sealed photos: readers of format 1 must not run the network on them
-    val FORMATS = listOf(FORMAT_VERSION, SEALED_FORMAT_VERSION)
+    const val KEYLESS_FORMAT_VERSION = 3  // keyless photos: tiles overlap by 2 * margin (a format-1 reader
+                                          // would reveal them on the wrong grid, so it must refuse them)
+    val FORMATS = listOf(FORMAT_VERSION, SEALED_FORMAT_VERSION, KEYLESS_FORMAT_VERSION)
     private const val MAX_CHUNK_CHARS = 1 shl 20
     private val HEX = Regex("[0-9a-f]{32}")
     // Bounds on what a sealed record may ask of the recipient's device (a crafted photo could
@@ -161,6 +163,13 @@ object Metadata {
             fail("bundle must name checkpoint_sha256, target, precision")
         }
         val tile = if (bundle == null) 1 else int(bundle.get("tile"), "bundle.tile", 2)
+        var margin = 0
+        if (version == KEYLESS_FORMAT_VERSION) {
+            margin = int(record.get("margin"), "margin", 0, tile / 2 - 1)
+            if (margin % 2 != 0) fail("margin must be even, got $margin")
+        } else if (record.has("margin")) {
+            fail("a margin needs format $KEYLESS_FORMAT_VERSION")
+        }
         val regionList = record.get("regions")
         if (regionList == null || !regionList.isJsonArray || regionList.asJsonArray.size() !in 1..4096) {
             fail("regions must be a non-empty list")
@@ -171,7 +180,7 @@ object Metadata {
             val y = int(r.get("y"), "region.y")
             val w = int(r.get("width"), "region.width", tile)
             val h = int(r.get("height"), "region.height", tile)
-            if (w % tile != 0 || h % tile != 0 || x + w > width || y + h > height) {
+            if (!Tiles.fits(w, tile, margin) || !Tiles.fits(h, tile, margin) || x + w > width || y + h > height) {
                 fail("region $r is not whole tiles inside the image")
             }
             Box(x, y, x + w, y + h)
@@ -198,11 +207,12 @@ object Metadata {
                 fail("a sealed record keeps no bundle, no key scramble and no faces in the clear")
             }
             val entry = sealedEntry(record.get("sealed"), regions.fold(0L) { a, r -> a + r.width.toLong() * r.height })
-            return Record(width, height, null, tile, regions, faces, digest, null, record, mode!!, version, entry)
+            return Record(width, height, null, tile, 0, regions, faces, digest, null, record, mode!!, version, entry)
         }
         if (record.has("sealed")) fail("a sealed entry needs format $SEALED_FORMAT_VERSION")
         val keyedValue = record.get("keyed") ?: JsonPrimitive(false)
         if (keyedValue !is JsonPrimitive || !keyedValue.isBoolean) fail("keyed must be true or false")
+        if (keyedValue.asBoolean && version != FORMAT_VERSION) fail("keyed photos are format $FORMAT_VERSION (earlier releases)")
         var key: KeyRecord? = null
         if (keyedValue.asBoolean) {
             val k = record.get("key") as? JsonObject
@@ -217,7 +227,7 @@ object Metadata {
             if (scrambles !in Keys.SCRAMBLES) fail("key.scrambles must be cover or face")
             key = KeyRecord(kind!!, hex[0], hex[1], piece, scrambles!!)
         }
-        return Record(width, height, bundle!!, tile, regions, faces, digest, key, record, mode!!, version)
+        return Record(width, height, bundle!!, tile, margin, regions, faces, digest, key, record, mode!!, version)
     }
 
     /** Five valid landmarks of each face record that has them (a sealed photo's faces come from
@@ -232,8 +242,9 @@ class KeyRecord(val kind: String, val salt: String, val check: String, val piece
 /** A validated `imn` record: [faces] holds each face's five landmarks; [json] is the whole object;
  *  [mode] is the protected photo's own: "L" (grayscale) or "RGB" (absent from the record).
  *  A sealed photo ([format] 2) has [sealed] and no [bundle] (its [tile] is 1: regions are any
- *  rectangles); a keyed photo of an earlier release has [key]. */
-class Record(val width: Int, val height: Int, val bundle: JsonObject?, val tile: Int, val regions: List<Box>,
+ *  rectangles); a keyed photo of an earlier release has [key]; [margin] is half the overlap of
+ *  neighbouring tiles (format 3; 0 before). */
+class Record(val width: Int, val height: Int, val bundle: JsonObject?, val tile: Int, val margin: Int, val regions: List<Box>,
              val faces: List<Array<DoubleArray>>, val digest: String, val key: KeyRecord?, val json: JsonObject,
              val mode: String = "RGB", val format: Int = Metadata.FORMAT_VERSION, val sealed: SealedEntry? = null) {
     val isSealed: Boolean get() = sealed != null

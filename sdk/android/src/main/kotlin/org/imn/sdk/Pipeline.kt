@@ -128,7 +128,9 @@ object Pipeline {
             throw NoFaceFound("no face to protect in this photo" + if (skipped.isEmpty()) "" else " (${skipped.joinToString("; ")})")
         }
         val transforms = faces.map { Align.cropTransform(landmarks(it), size) }
-        val regions = Tiles.merge(transforms.map { Align.blendBox(it, size) }, rgb.width, rgb.height, size)
+        // Sealed regions are only what is encrypted: whole tiles edge to edge suffice there.
+        val margin = if (secret != null) 0 else Tiles.MARGIN
+        val regions = Tiles.merge(transforms.map { Align.blendBox(it, size) }, rgb.width, rgb.height, size, margin)
         val blended = rgb.copy()
         val faceRecords = JsonArray()
         for ((i, face) in faces.withIndex()) {
@@ -157,18 +159,18 @@ object Pipeline {
         val out = rgb.copy()
         for ((k, region) in regions.withIndex()) {
             progress("hide region ${k + 1}/${regions.size}")
-            for ((x, y) in Tiles.tileOrigins(region, size)) {
-                out.paste(bundle.hide(rgb.crop(x, y, size, size), blended.crop(x, y, size, size)), x, y)
+            for (t in Tiles.tileLayout(region, size, margin)) {
+                pasteCore(out, bundle.hide(rgb.crop(t.x, t.y, size, size), blended.crop(t.x, t.y, size, size)), t)
             }
         }
         val record = JsonObject().apply {
-            addProperty("format", Metadata.FORMAT_VERSION)
+            addProperty("format", Metadata.KEYLESS_FORMAT_VERSION)
             add("size", JsonArray().apply { add(rgb.width); add(rgb.height) })
             add("bundle", bundle.describe())
+            addProperty("margin", margin)
             add("regions", JsonArray().apply { regions.forEach { add(Metadata.regionJson(it)) } })
             add("faces", faceRecords)
             addProperty("masks", masks)
-            addProperty("keyed", false)
             addProperty("digest", Metadata.pixelDigest(out, regions))
             if (photo.mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
         }
@@ -190,6 +192,10 @@ object Pipeline {
         val ciphertext = Seal.encrypt(keys, entry, plaintext, text)
         return ProtectedImage(blended, photo.alpha, record, faces, skipped, photo.notes, text, ciphertext)
     }
+
+    /** Write the core of tile `t` (`image`, the whole tile) into the photo. */
+    private fun pasteCore(out: RgbImage, image: RgbImage, t: Tiles.Tile) =
+        out.paste(image.crop(t.core.x0 - t.x, t.core.y0 - t.y, t.core.width, t.core.height), t.core.x0, t.core.y0)
 
     private fun tileScramble(photoKey: ByteArray, region: Int, x: Int, y: Int, size: Int) =
         Keys.tileScramble(photoKey, region, x, y, (size / Keys.PIECE) * (size / Keys.PIECE))
@@ -253,14 +259,15 @@ object Pipeline {
         val toCrops = record.faces.map { Align.cropTransform(it, size) }
         for ((k, region) in record.regions.withIndex()) {
             progress("reveal region ${k + 1}/${record.regions.size}")
-            for ((x, y) in Tiles.tileOrigins(region, size)) {
+            for (t in Tiles.tileLayout(region, size, record.margin)) {
+                val (x, y) = t.x to t.y
                 val tile = rgb.crop(x, y, size, size)
                 val revealed = when {
                     photoKey == null -> bundle.reveal(tile)
                     record.key.scrambles == "cover" -> bundle.reveal(Keys.scramble(tile, tileScramble(photoKey, k, x, y, size)))
                     else -> Keys.unscramble(bundle.reveal(tile), tileScramble(photoKey, k, x, y, size))
                 }
-                out.paste(revealed, x, y)
+                pasteCore(out, revealed, t)
             }
             mixUntouched(out, rgb, region, toCrops, size)
         }
@@ -288,7 +295,7 @@ object Pipeline {
             add("faces", faces)
             add("masks", inner.get("masks") ?: com.google.gson.JsonNull.INSTANCE)
         }
-        val recovered = Record(record.width, record.height, null, record.tile, record.regions, Metadata.faceLandmarks(faces),
+        val recovered = Record(record.width, record.height, null, record.tile, 0, record.regions, Metadata.faceLandmarks(faces),
                                record.digest, null, json, record.mode, record.format, entry)
         return RecoveredImage(out, photo.alpha, recovered, emptyList())
     }

@@ -69,8 +69,17 @@ class GoldenTest {
         for (c in geometry.getAsJsonObject("snap").getAsJsonArray("cases")) {
             val o = c.asJsonObject
             val photo = o.getAsJsonArray("photo")
-            val box = Tiles.snap(TestEnv.doubles(o["box"]), photo[0].asInt, photo[1].asInt, o["tile"].asInt)
+            val box = Tiles.snap(TestEnv.doubles(o["box"]), photo[0].asInt, photo[1].asInt, o["tile"].asInt, o["margin"].asInt)
             assertEquals(TestEnv.doubles(o["output"]).map { it.toInt() }, listOf(box.x0, box.y0, box.x1, box.y1))
+        }
+        for (c in geometry.getAsJsonObject("tile_layout").getAsJsonArray("cases")) {
+            val o = c.asJsonObject
+            val r = TestEnv.doubles(o["region"]).map { it.toInt() }
+            val layout = Tiles.tileLayout(Box(r[0], r[1], r[2], r[3]), o["tile"].asInt, o["margin"].asInt)
+            assertEquals(o.getAsJsonArray("output").map { t ->
+                val a = t.asJsonArray
+                listOf(a[0].asInt, a[1].asInt) + TestEnv.doubles(a[2]).map { it.toInt() }
+            }, layout.map { listOf(it.x, it.y, it.core.x0, it.core.y0, it.core.x1, it.core.y1) })
         }
         val m = geometry.getAsJsonObject("merge")
         val merged = Tiles.merge(m.getAsJsonArray("boxes").map { TestEnv.doubles(it) }, m["photo"].asJsonArray[0].asInt,

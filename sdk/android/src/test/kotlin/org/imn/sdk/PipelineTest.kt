@@ -168,7 +168,7 @@ class PipelineTest {
     }
 
     /** Keyed photos of earlier releases (photo.md §8): no SDK writes them any more, every SDK
-     *  still recovers them (tests/sdk/legacy_keyed.py makes this one as they were made). */
+     *  still recovers them (tests/sdk/format1.py makes this one as they were made). */
     @Test fun keyedPhotosOfEarlierReleases() {
         val secret = Keys.Secret.ofKey(Keys.readKeyFile(File(cases, "key.txt")))
         val keyed = read("python.keyed.imn.png")
