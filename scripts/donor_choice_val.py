@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from imn_export.data import split_train_val
 from imn_export.donors.bank import manifest_entry, read_bank
 from imn_export.donors.choice import donor_identities, identity_graph, identity_vectors
 from imn_export.identity.teacher import DlibJudge
 from imn_export.io import list_images, read_rgb
-from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
-from imn_export.train.data import split_train_val
+from imn_export.weights import MODELS_DIR, load_identity_encoder
 from imn_sdk.masks import apparent_male, compose, donor_candidates
 
 

@@ -23,12 +23,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=60)
     args = parser.parse_args()
 
-    from imn_export.evaluation import select_images
+    from imn_export.evaluate.hiding import select_images
     from imn_export.identity.presets import load_presets
-    from imn_export.identity.privacy import make_mask
+    from imn_export.evaluate.privacy import make_mask
     from imn_export.identity.teacher import DlibJudge
     from imn_export.io import read_rgb, to_tensor
-    from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder, load_masknet
+    from imn_export.weights import MODELS_DIR, load_identity_encoder, load_masknet
     from imn_export.train.identity_trainer import teacher_targets
 
     torch.set_grad_enabled(False)

@@ -27,7 +27,7 @@ import numpy as np
 def _variant(source: Path, out: Path, recipe: str) -> Path:
     from ai_edge_quantizer import quantizer
 
-    from imn_export.export.quant_scope import COUPLING_FUNCTIONS
+    from imn_export.nn.quant_scope import COUPLING_FUNCTIONS
 
     engine = quantizer.Quantizer(str(source))
     getattr(engine, recipe)(regex=COUPLING_FUNCTIONS.tflite_dynamic.pattern,

@@ -33,10 +33,10 @@ SECRETS = ("own", "other", "scrambled")
 
 
 def masked_psnr_by_secret(net, masknet, presets: np.ndarray, paths: list[Path], piece: int) -> dict:
-    from imn_export.evaluation import hide_reveal_png
-    from imn_export.identity.privacy import make_mask
+    from imn_export.evaluate.hiding import hide_reveal_png
+    from imn_export.evaluate.privacy import make_mask
     from imn_export.io import read_rgb
-    from imn_export.keyed_eval import sdk_tile_scramble
+    from imn_export.evaluate.keys import sdk_tile_scramble
     from imn_export.metrics import image_metrics
     from imn_sdk import keys
 
@@ -57,8 +57,8 @@ def masked_psnr_by_secret(net, masknet, presets: np.ndarray, paths: list[Path], 
 def scramble_variants(net, masknet, presets: np.ndarray, paths: list[Path],
                       pieces: list[int]) -> dict[str, tuple[float, float]]:
     """Mean (masked-vs-Mask, recovered) PSNR per scramble: piece size x with or without turns."""
-    from imn_export.evaluation import hide_reveal_png
-    from imn_export.identity.privacy import make_mask
+    from imn_export.evaluate.hiding import hide_reveal_png
+    from imn_export.evaluate.privacy import make_mask
     from imn_export.io import read_rgb
     from imn_export.metrics import image_metrics
     from imn_sdk import keys
@@ -91,9 +91,9 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, nargs="+", help="measure scramble piece sizes instead")
     args = parser.parse_args()
 
-    from imn_export.evaluation import select_images
+    from imn_export.evaluate.hiding import select_images
     from imn_export.identity.presets import load_presets
-    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
+    from imn_export.weights import MODELS_DIR, load_hiding_network, load_masknet
 
     torch.set_grad_enabled(False)
     paths = select_images(args.images, "all", args.limit)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def _memory_mb() -> str:
-    from imn_export.photo_bench import process_memory_mb  # numpy and PIL only, no torch
+    from imn_export.evaluate.photo_bench import process_memory_mb  # numpy and PIL only, no torch
 
     return (f"RSS {process_memory_mb('VmRSS'):5.0f} MB, "
             f"peak {process_memory_mb('VmHWM'):5.0f} MB")
@@ -48,7 +48,7 @@ def build_photo(width: int, height: int, out: Path) -> None:
 
     from imn_export.export.samples import CHECK_FACES
     from imn_export.io import list_images
-    from imn_export.photo_eval import background, build_scene
+    from imn_export.evaluate.photos import background, build_scene
 
     face = np.asarray(Image.open(list_images(CHECK_FACES)[0]).convert("RGB").resize((640, 640)))
     scene, _ = build_scene([face], background(0), (width, height), np.random.default_rng(0))

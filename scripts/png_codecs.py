@@ -20,9 +20,9 @@ from PIL import Image
 
 def bench_photo(seed: int = 1) -> np.ndarray:
     """The bench-photo scene (imn bench-photo): 4000x3000, one 640-px real face."""
-    from imn_export.evaluation import select_images
-    from imn_export.photo_bench import FACE_SIDE, PHOTO_SIZE
-    from imn_export.photo_eval import background, build_scene
+    from imn_export.evaluate.hiding import select_images
+    from imn_export.evaluate.photo_bench import FACE_SIDE, PHOTO_SIZE
+    from imn_export.evaluate.photos import background, build_scene
 
     face = select_images("../shared/data/faces-real-eval", "all", 2)[0]
     faces = [np.asarray(Image.open(face).convert("RGB").resize((FACE_SIDE, FACE_SIDE), Image.BICUBIC))]

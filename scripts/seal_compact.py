@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-from imn_export.evaluation import select_images
+from imn_export.evaluate.hiding import select_images
 from imn_export.io import read_rgb
 from imn_export.metrics import image_metrics
 from imn_sdk import seal

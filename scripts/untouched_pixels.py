@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sdk" / "python"))
 
-from imn_export.evaluation import hide_reveal_png, select_images  # noqa: E402
-from imn_export.identity.privacy import make_mask  # noqa: E402
+from imn_export.evaluate.hiding import hide_reveal_png, select_images  # noqa: E402
+from imn_export.evaluate.privacy import make_mask  # noqa: E402
 from imn_export.io import read_rgb  # noqa: E402
-from imn_export.train.checkpoint import load_hiding_network, load_masknet  # noqa: E402
+from imn_export.weights import load_hiding_network, load_masknet  # noqa: E402
 from imn_sdk.align import face_alpha  # noqa: E402
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)

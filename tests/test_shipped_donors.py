@@ -6,16 +6,16 @@ face, a face is still found and the landmarks stay near. The full report on 300 
 import numpy as np
 import pytest
 
-from imn_export.evaluation import select_images
+from imn_export.evaluate.hiding import select_images
 from imn_export.io import read_rgb
 from imn_export.verify.quality import DONOR_FLOORS
 
 pytest.importorskip("dlib", reason="dlib's judge is in the identity extra")
 
 from imn_export.donors.bank import manifest_entry, read_bank  # noqa: E402
-from imn_export.identity.privacy import donor_masks, landmark_error  # noqa: E402
+from imn_export.evaluate.privacy import donor_masks, landmark_error  # noqa: E402
 from imn_export.identity.teacher import DlibJudge  # noqa: E402
-from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder  # noqa: E402
+from imn_export.weights import MODELS_DIR, load_identity_encoder  # noqa: E402
 
 SUBSET = 100
 

@@ -5,16 +5,16 @@ The full report on 300 faces is ``imn eval-privacy`` (docs/results/privacy-real.
 import numpy as np
 import pytest
 
-from imn_export.evaluation import select_images
+from imn_export.evaluate.hiding import select_images
 from imn_export.io import read_rgb
 from imn_export.verify.quality import MASKNET_FLOORS
 
 pytest.importorskip("dlib", reason="dlib's judge is in the identity extra")
 
 from imn_export.identity.presets import load_presets  # noqa: E402
-from imn_export.identity.privacy import landmark_error, make_mask  # noqa: E402
+from imn_export.evaluate.privacy import landmark_error, make_mask  # noqa: E402
 from imn_export.identity.teacher import DlibJudge  # noqa: E402
-from imn_export.train.checkpoint import MODELS_DIR, load_masknet  # noqa: E402
+from imn_export.weights import MODELS_DIR, load_masknet  # noqa: E402
 
 SUBSET = 16
 

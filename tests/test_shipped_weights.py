@@ -3,8 +3,8 @@ masked face written as an 8-bit PNG, read back, revealed."""
 
 import pytest
 
-from imn_export.evaluation import evaluate_pairs, folder_pairs, select_images
-from imn_export.train.checkpoint import load_hiding_network
+from imn_export.evaluate.hiding import evaluate_pairs, folder_pairs, select_images
+from imn_export.weights import load_hiding_network
 from imn_export.verify.quality import SHIPPED_FLOORS, TARGETS
 
 SUBSET = 16  # fixed: the first 16 images of each set, by name
@@ -51,9 +51,9 @@ def test_keyed_weights_open_only_with_the_right_key(real_faces_dir):
     """models/imn-inn-keyed.pt on 8 real faces: right key near the keyless figure, wrong key no
     face, masked image within the goal (measured 2026-11-27 on 150 faces: 39.45 dB right, 14.73 dB
     worst wrong, masked 0.19 dB below keyless)."""
-    from imn_export.keyed_eval import evaluate_keys, scrambles_of
+    from imn_export.evaluate.keys import evaluate_keys, scrambles_of
     from imn_export.identity.presets import load_presets
-    from imn_export.train.checkpoint import MODELS_DIR, load_masknet
+    from imn_export.weights import MODELS_DIR, load_masknet
 
     keyed, meta = load_hiding_network(MODELS_DIR / "imn-inn-keyed.pt")
     keyless, _ = load_hiding_network()

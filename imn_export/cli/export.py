@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "masknet graph with the identity presets, when its weights exist) to a bundle "
                     "(a folder with manifest.json, see sdk/spec/bundle.md), and check each artifact "
                     "against the fp32 PyTorch reference: output parity, invertibility, recovery from "
-                    "the 8-bit masked face, latency. Thresholds: imn_export/verify/thresholds.py.",
+                    "the 8-bit masked face, latency. Thresholds: imn_export/export/thresholds.py.",
         epilog=f"targets: {targets}. Pairs: {', '.join(supported_pairs())}. Core ML predicts only on "
                "macOS; elsewhere its saved program is checked by a MIL evaluator.")
     p.add_argument("--target", default="coreml",

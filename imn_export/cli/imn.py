@@ -114,7 +114,7 @@ def cmd_qat(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from imn_export.nn.hiding import HidingConfig
-    from imn_export.train.checkpoint import default_weights_path, load_checkpoint
+    from imn_export.weights import default_weights_path, load_checkpoint
     from imn_export.train.inn_trainer import train_inn
 
     args.qat = True
@@ -131,14 +131,14 @@ def cmd_qat(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from imn_export.train.checkpoint import load_hiding_network
+    from imn_export.weights import load_hiding_network
     device = resolve_device(args.device)
     net, meta = load_hiding_network(args.weights, device)
     return net, meta, device
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from imn_export.evaluation import evaluate_pairs, folder_pairs, format_table, select_images
+    from imn_export.evaluate.hiding import evaluate_pairs, folder_pairs, format_table, select_images
     from imn_export.io import write_json
     net, meta, device = _load(args)
     aux = meta.get("aux", {"kind": "zeros", "std": 1.0})
@@ -168,8 +168,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _donor_masks(folder: str):
     """``make_mask`` for evaluate_pairs: Masks v2 drawn as the SDKs draw them (seed 0)."""
     from imn_export.donors.bank import manifest_entry, read_bank
-    from imn_export.identity.privacy import donor_masks
-    from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
+    from imn_export.evaluate.privacy import donor_masks
+    from imn_export.weights import MODELS_DIR, load_identity_encoder
 
     bank = Path(folder or MODELS_DIR)
     draw = donor_masks(read_bank(bank), encoder=load_identity_encoder(), sex=manifest_entry(bank).get("sex"))
@@ -183,8 +183,8 @@ def _donor_masks(folder: str):
 def _masknet_masks(args: argparse.Namespace, device):
     """``make_mask`` for evaluate_pairs: Mask-net with preset ``i mod K`` for face i."""
     from imn_export.identity.presets import PRESETS_NAME, load_presets
-    from imn_export.identity.privacy import make_mask
-    from imn_export.train.checkpoint import MODELS_DIR, load_masknet
+    from imn_export.evaluate.privacy import make_mask
+    from imn_export.weights import MODELS_DIR, load_masknet
 
     masknet = load_masknet(args.masknet or None, device)
     presets = load_presets(args.presets or MODELS_DIR / PRESETS_NAME)
@@ -217,7 +217,7 @@ def cmd_sweep_lambda(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from imn_export.export.bench import format_bench, run_bench
+    from imn_export.evaluate.graph_bench import format_bench, run_bench
     from imn_export.io import write_json
 
     result = run_bench(args.bundle, args.weights, args.threads, args.runs, args.size)
@@ -232,7 +232,7 @@ def cmd_cross_runtime(args: argparse.Namespace) -> int:
     from imn_export.export.runtimes import bundle_runtimes
     from imn_export.export.samples import check_images
     from imn_export.io import write_json
-    from imn_export.train.checkpoint import load_hiding_network
+    from imn_export.weights import load_hiding_network
     from imn_export.verify.parity import cross_runtime_matrix, format_matrix, torch_runners
 
     net, _ = load_hiding_network(args.weights)
@@ -264,7 +264,7 @@ def cmd_train_identity(args: argparse.Namespace) -> int:
 
 def cmd_eval_identity(args: argparse.Namespace) -> int:
     from imn_export.io import write_json
-    from imn_export.train.checkpoint import load_identity_encoder, shipped_or, IDENTITY_WEIGHTS_NAME
+    from imn_export.weights import IDENTITY_WEIGHTS_NAME, load_identity_encoder, shipped_or
     from imn_export.train.identity_trainer import agreement_report
 
     path = shipped_or(args.weights, IDENTITY_WEIGHTS_NAME)
@@ -278,7 +278,7 @@ def cmd_eval_identity(args: argparse.Namespace) -> int:
 
 
 def cmd_train_masknet(args: argparse.Namespace) -> int:
-    from imn_export.train.checkpoint import IDENTITY_WEIGHTS_NAME, shipped_or
+    from imn_export.weights import IDENTITY_WEIGHTS_NAME, shipped_or
     from imn_export.train.masknet_trainer import (MaskNetLossWeights, MaskNetTrainConfig,
                                                   train_masknet)
     config = MaskNetTrainConfig(
@@ -297,7 +297,7 @@ def cmd_train_masknet(args: argparse.Namespace) -> int:
 
 def cmd_make_masks(args: argparse.Namespace) -> int:
     from imn_export.identity.mask_samples import write_mask_samples
-    from imn_export.train.checkpoint import load_identity_encoder, load_masknet
+    from imn_export.weights import load_identity_encoder, load_masknet
 
     paths = write_mask_samples(load_masknet(args.masknet), load_identity_encoder(args.identity_encoder),
                                args.data, args.out, args.count, args.seed,
@@ -311,7 +311,7 @@ def cmd_make_masks(args: argparse.Namespace) -> int:
 def cmd_make_presets(args: argparse.Namespace) -> int:
     from imn_export.identity.presets import identity_vectors, make_presets
     from imn_export.io import read_rgb
-    from imn_export.train.checkpoint import MODELS_DIR, load_identity_encoder
+    from imn_export.weights import MODELS_DIR, load_identity_encoder
     import numpy as np
 
     encoder = load_identity_encoder(args.identity_encoder)
@@ -333,7 +333,7 @@ def cmd_make_presets(args: argparse.Namespace) -> int:
 
 def cmd_make_donors(args: argparse.Namespace) -> int:
     from imn_export.donors.bank import BANK_INFO, BankSettings, make_donors
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.weights import MODELS_DIR
 
     out = Path(args.out or MODELS_DIR)
     if (out / BANK_INFO).exists() and not args.overwrite:
@@ -347,12 +347,12 @@ def cmd_make_donors(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_privacy(args: argparse.Namespace) -> int:
-    from imn_export.evaluation import select_images
-    from imn_export.identity.privacy import (Replacement, donor_masks, evaluate_privacy,
+    from imn_export.evaluate.hiding import select_images
+    from imn_export.evaluate.privacy import (Replacement, donor_masks, evaluate_privacy,
                                              format_privacy, masknet_masks)
     from imn_export.identity.teacher import DlibJudge
     from imn_export.io import read_rgb, write_json
-    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network
+    from imn_export.weights import MODELS_DIR, load_hiding_network
 
     device = resolve_device(args.device)
     judge = DlibJudge()
@@ -361,7 +361,7 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
     if args.masks == "donors":
         from imn_export.donors.bank import manifest_entry, read_bank
         folder = Path(args.donors or MODELS_DIR)
-        from imn_export.train.checkpoint import load_identity_encoder
+        from imn_export.weights import load_identity_encoder
         encoder = None if args.uniform_donors else load_identity_encoder()
         bank = manifest_entry(folder)
         make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"))
@@ -372,7 +372,7 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
                      f"bundle; each face draws {rule}, seed {args.seed})")
     else:
         from imn_export.identity.presets import load_presets, preset_info
-        from imn_export.train.checkpoint import load_masknet
+        from imn_export.weights import load_masknet
         presets_path = Path(args.presets) if args.presets else MODELS_DIR / "identities.npy"
         vectors = load_presets(presets_path)
         info = preset_info(presets_path).get("presets", [])

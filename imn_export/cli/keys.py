@@ -1,4 +1,4 @@
-"""``imn eval-keys``: keyed recovery on real faces (imn_export/keyed_eval.py)."""
+"""``imn eval-keys``: keyed recovery on real faces (imn_export/evaluate/keys.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 def cmd_eval_keys(args) -> int:
     from imn_export.device import resolve_device
-    from imn_export.evaluation import select_images
+    from imn_export.evaluate.hiding import select_images
     from imn_export.identity.presets import load_presets
     from imn_export.io import write_json
-    from imn_export.keyed_eval import evaluate_keys, format_keys, scrambles_of
-    from imn_export.train.checkpoint import MODELS_DIR, load_hiding_network, load_masknet
+    from imn_export.evaluate.keys import evaluate_keys, format_keys, scrambles_of
+    from imn_export.weights import MODELS_DIR, load_hiding_network, load_masknet
 
     device = resolve_device(args.device)
     keyed, meta = load_hiding_network(args.weights, device)

@@ -244,9 +244,9 @@ def add_photo_commands(sub) -> None:
 
 
 def cmd_eval_photos(args) -> int:
-    from imn_export.evaluation import image_grid, select_images
+    from imn_export.evaluate.hiding import image_grid, select_images
     from imn_export.io import write_json, write_png
-    from imn_export.photo_eval import evaluate_photos
+    from imn_export.evaluate.photos import evaluate_photos
 
     bundle = _bundle(args)
     paths = select_images(args.images, "all", args.limit)
@@ -270,9 +270,9 @@ def cmd_eval_photos(args) -> int:
 
 
 def cmd_bench_photo(args) -> int:
-    from imn_export.evaluation import select_images
+    from imn_export.evaluate.hiding import select_images
     from imn_export.io import write_json
-    from imn_export.photo_bench import format_photo_bench, run_photo_bench
+    from imn_export.evaluate.photo_bench import format_photo_bench, run_photo_bench
 
     results = run_photo_bench(args.bundle, select_images(args.images, "all", 5), args.threads,
                               args.repeats, args.target, args.precision, tuple(args.modes))
@@ -289,9 +289,9 @@ def cmd_bench_photo(args) -> int:
 def cmd_eval_sealed(args) -> int:
     from PIL import Image
 
-    from imn_export.evaluation import select_images
+    from imn_export.evaluate.hiding import select_images
     from imn_export.io import write_json
-    from imn_export.seal_eval import evaluate_sealed, format_sealed
+    from imn_export.evaluate.sealed import evaluate_sealed, format_sealed
 
     results = evaluate_sealed(_bundle(args), select_images(args.images, "all", args.limit),
                               progress=not args.no_progress)

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from tqdm.auto import tqdm
 
 from imn_export.donors.prior import FacePrior, sample_coefficients
+from imn_sdk.bundle import file_sha256
 
 BANK_IMAGE, BANK_INFO = "donors-{size}.png", "donors.json"
 FORMAT = "imn-donors/1"
@@ -125,7 +126,6 @@ def write_bank(donors: list[Donor], out: Path, size: int, box: tuple[int, int, i
 
 def manifest_entry(folder: Path) -> dict:
     """The bundle manifest's ``donors`` entry for the bank in ``folder`` (sdk/spec/bundle.md)."""
-    from imn_sdk.bundle import file_sha256
 
     info = json.loads((folder / BANK_INFO).read_text())
     entry = {"file": info["image"], "sha256": file_sha256(folder / info["image"]), "format": info["format"],
@@ -175,7 +175,7 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
     from imn_export.donors.prior import fit_prior, load_flat
     from imn_export.identity.teacher import DlibJudge
     from imn_export.io import list_images
-    from imn_export.train.data import split_train_val
+    from imn_export.data import split_train_val
     from imn_sdk.masks import region_box
 
     data = Path(data)
@@ -191,7 +191,7 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
     sex = apparent_male = None
     if (data / "labels.csv").is_file():
         from imn_export.donors.choice import fit_sex_classifier, identity_graph, identity_vectors
-        from imn_export.train.checkpoint import load_identity_encoder
+        from imn_export.weights import load_identity_encoder
         from imn_sdk.masks import apparent_male as classify
         encoder = load_identity_encoder()
         sex = fit_sex_classifier(data, encoder, progress=progress)

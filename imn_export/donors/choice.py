@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from imn_export.export.graphs import IDENTITY_INPUT_SIZE, IdentityGraph
+from imn_export.nn.identity_encoder import IDENTITY_INPUT_SIZE, IdentityGraph
 
 
 def identity_input(face: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def fit_sex_classifier(data, encoder: torch.nn.Module, steps: int = 3000, progre
     from tqdm.auto import tqdm
 
     from imn_export.io import list_images, read_rgb
-    from imn_export.train.data import split_train_val
+    from imn_export.data import split_train_val
 
     labels = {r["file"]: r["gender"] for r in csv.DictReader(open(Path(data) / "labels.csv"))}
     train, val = split_train_val(list_images(data))

@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+from imn_sdk.bundle import file_sha256
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 
@@ -16,12 +18,9 @@ def sha256_path(path: str | os.PathLike) -> str:
     """sha256 of a file, or of a folder (``.mlpackage``): its relative file paths and contents
     in sorted order, so the same package always hashes the same."""
     path = Path(path)
-    digest = hashlib.sha256()
     if path.is_file():
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(path)
+    digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(file.relative_to(path).as_posix().encode() + b"\0")
         digest.update(sha256_path(file).encode())

@@ -20,7 +20,7 @@ from imn_export.export.bundle import move_into_place, sha256_path
 from imn_export.export.formats import FORMATS
 from imn_export.export.graphs import GraphSpec
 from imn_export.export.onnx_format import OPSET, _embed_metadata
-from imn_export.export.quant_scope import CONVOLUTIONS
+from imn_export.nn.quant_scope import CONVOLUTIONS
 
 # name: (module key, inputs, outputs, dynamic axes, sample input shape)
 DETECTOR_GRAPHS = {
@@ -118,9 +118,9 @@ def export_detector(out: Path, metadata: dict[str, str], log=print) -> dict:
     """Write ``detector-{pnet,rnet,onet}.onnx`` into ``out``; returns the manifest's ``detector``
     entry with the measured parity against the PyTorch port."""
     import onnx
-    import onnxruntime as ort
 
     from imn_export.detect.mtcnn import load_mtcnn
+    from imn_sdk.bundle import onnx_session
 
     nets, graphs = load_mtcnn(), {}
     generator = torch.Generator().manual_seed(0)
@@ -146,7 +146,7 @@ def export_detector(out: Path, metadata: dict[str, str], log=print) -> dict:
             check = check[:1]
         with torch.no_grad():
             expected = [t.numpy() for t in nets[name](check)]
-        session = ort.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+        session = onnx_session(final)
         got = session.run(list(outputs), {inputs[0]: check.numpy()})
         error = max(float(np.abs(a - b).max()) for a, b in zip(got, expected))
         if error > PARITY_MAX_ERROR:

@@ -24,20 +24,20 @@ from tqdm.auto import tqdm
 
 from imn_export import __version__
 from imn_export.device import resolve_device
-from imn_export.export.bench import median_ms
 from imn_export.export.bundle import (SCHEMA_VERSION, merge_artifacts, move_into_place, read_manifest,
                                       remove_path, sha256_path, size_bytes, write_manifest)
 from imn_export.donors.choice import identity_input
 from imn_export.export.formats import ExportFormat, plan
-from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, IdentityGraph, Models, sample_inputs
+from imn_export.export.graphs import GRAPHS, HIDING_GRAPHS, GraphSpec, Models, sample_inputs
+from imn_export.export.runtimes import median_ms
 from imn_export.export.samples import calibration_images, check_images
 from imn_export.identity.presets import PRESETS_NAME, load_presets
-from imn_export.train.checkpoint import (IDENTITY_WEIGHTS_NAME, MASKNET_WEIGHTS_NAME, MODELS_DIR,
-                                         QAT_WEIGHTS_NAME, load_hiding_network, load_identity_encoder,
-                                         load_masknet)
+from imn_export.nn.identity_encoder import IdentityGraph
 from imn_export.verify.parity import (GraphRunners, RoundTrip, from_uint8_image, output_parity,
                                       round_trip, to_uint8_image, torch_runner, torch_runners)
-from imn_export.verify.thresholds import INVERTIBILITY_MAX_ERROR, RECOVERY_DROP_DB, parity_threshold
+from imn_export.export.thresholds import INVERTIBILITY_MAX_ERROR, RECOVERY_DROP_DB, parity_threshold
+from imn_export.weights import (IDENTITY_WEIGHTS_NAME, MASKNET_WEIGHTS_NAME, MODELS_DIR, QAT_WEIGHTS_NAME,
+                                load_hiding_network, load_identity_encoder, load_masknet)
 
 LATENCY_RUNS = 5
 

@@ -6,7 +6,6 @@ Each graph is its own artifact with static shapes. I/O names are a contract with
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,9 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imn_export.export.quant_scope import CONVOLUTIONS, COUPLING_FUNCTIONS, QuantScope
+from imn_export.nn.batch_norm import fold_batch_norms
 from imn_export.nn.hiding import HidingNetwork
+from imn_export.nn.identity_encoder import IDENTITY_INPUT_SIZE, IdentityGraph
 from imn_export.nn.masknet import MaskNet
+from imn_export.nn.quant_scope import CONVOLUTIONS, COUPLING_FUNCTIONS, QuantScope
 
 
 @dataclass
@@ -50,23 +51,6 @@ class RevealGraph(nn.Module):
         return self.net.reveal(masked, aux)
 
 
-def fold_batch_norms(module: nn.Module) -> nn.Module:
-    """A copy of ``module`` (eval) with every ``Conv2d`` directly followed by a ``BatchNorm2d`` in a
-    ``Sequential`` fused into one conv: fewer ops, and no integer BatchNorm buffers for the int8
-    quantizers to trip over."""
-    from torch.nn.utils.fusion import fuse_conv_bn_eval
-
-    module = copy.deepcopy(module).eval()
-    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
-        names = list(seq._modules)
-        for a, b in zip(names, names[1:]):
-            conv, norm = seq._modules[a], seq._modules[b]
-            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
-                seq._modules[a] = fuse_conv_bn_eval(conv, norm)
-                seq._modules[b] = nn.Identity()
-    return module
-
-
 class MaskNetGraph(nn.Module):
     """``(face (1, 3, S, S) in [0, 1], identity (1, D) unit) -> (mask (1, 3, S, S),)``; BatchNorm
     folded into the convs."""
@@ -77,31 +61,6 @@ class MaskNetGraph(nn.Module):
 
     def forward(self, face: torch.Tensor, identity: torch.Tensor) -> tuple[torch.Tensor]:
         return (self.net(face, identity),)
-
-
-class IdentityGraph(nn.Module):
-    """``face (1, 3, 96, 96) in [0, 1] -> (identity (1, 128),)``: the distilled identity encoder
-    with BatchNorm folded, without its final normalisation (compare vectors by cosine; Core ML's
-    converters lack an L2-norm op). The face is the aligned crop box-resized to 96 px by the SDK
-    (Pillow's BOX, which every SDK reproduces), so the graph holds no resize."""
-
-    def __init__(self, encoder: nn.Module):
-        super().__init__()
-        if encoder.config.input_size != IDENTITY_INPUT_SIZE:
-            raise ValueError(f"the identity graph takes {IDENTITY_INPUT_SIZE}-px faces; this encoder "
-                             f"was trained at {encoder.config.input_size}")
-        self.net = fold_batch_norms(encoder)
-
-    def forward(self, face: torch.Tensor) -> tuple[torch.Tensor]:
-        x = self.net.features((face - 0.5) / 0.5)
-        return (self.net.head(self.net.global_depthwise(x).flatten(1)) * IDENTITY_OUTPUT_SCALE,)
-
-
-IDENTITY_INPUT_SIZE = 96
-# The encoder's vectors before normalisation are about 16.6 long on real faces; scaled by 1/16
-# they are near unit length, so parity in dB over a peak of 1 means what it does for images
-# (int8 at 38 dB: cosine >= 0.989 to fp32 on 20 real faces).
-IDENTITY_OUTPUT_SCALE = 1 / 16
 
 
 def image_shape(size: int) -> tuple[int, int, int, int]:

@@ -186,13 +186,11 @@ def read_metadata(path: Path) -> dict[str, str]:
 
 
 def load(path: Path, spec: GraphSpec, threads: int = 2):
-    """A callable ``(*inputs: np.ndarray) -> dict[output name, np.ndarray]`` over onnxruntime."""
-    import onnxruntime as ort
+    """A callable ``(*inputs: np.ndarray) -> dict[output name, np.ndarray]`` over the SDK's
+    onnxruntime session."""
+    from imn_sdk.bundle import onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(path, threads)
 
     def run(*inputs: np.ndarray) -> dict[str, np.ndarray]:
         outputs = session.run(list(spec.outputs), dict(zip(spec.inputs, inputs)))

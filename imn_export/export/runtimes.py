@@ -1,7 +1,10 @@
-"""Open a bundle's artifacts as runners, for ``imn bench`` and the cross-runtime matrix."""
+"""Open a bundle's artifacts as runners, for ``imn bench`` and the cross-runtime matrix, and time
+a runner (the exporter's closing table and ``imn bench``)."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 from imn_export.export.bundle import read_manifest
@@ -37,3 +40,15 @@ def bundle_runtimes(folder: str | Path, size: int | None = None, targets: tuple[
     if not opened:
         raise ValueError(f"{folder} has no complete hide+reveal pair at size {size}")
     return manifest, opened
+
+
+def median_ms(fn, inputs, runs: int, warmup: int = 2) -> float:
+    """Median wall time of ``fn(*inputs)`` in ms over ``runs`` calls, after ``warmup``."""
+    for _ in range(warmup):
+        fn(*inputs)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(*inputs)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)

@@ -8,7 +8,6 @@ artifact size with PIL's bicubic filter, then scaled to float32 ``[0, 1]``, ``(1
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from imn_export.io import read_rgb
+from imn_sdk.bundle import file_sha256
 
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATION_MANIFEST = REPO / "calibration" / "faces.json"
@@ -64,10 +64,6 @@ def fallback_photos(size: int) -> ImageSet:
     return ImageSet(images, "scikit-image photos: astronaut face crop, " + ", ".join(FALLBACK_PHOTOS))
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def write_calibration_manifest(data_dir: Path, files: list[Path], out: Path = CALIBRATION_MANIFEST) -> dict:
     manifest = {
         "schema_version": 1,
@@ -82,7 +78,7 @@ def write_calibration_manifest(data_dir: Path, files: list[Path], out: Path = CA
                          "exactly what it saw in hide, so min/max calibration gives both graphs "
                          "the same int8 ranges",
         "fallback": "scikit-image photos " + ", ".join(FALLBACK_PHOTOS) + " when the faces are absent",
-        "files": [{"name": p.name, "sha256": sha256_file(p)} for p in files],
+        "files": [{"name": p.name, "sha256": file_sha256(p)} for p in files],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -99,7 +95,7 @@ def calibration_images(size: int, manifest_path: Path = CALIBRATION_MANIFEST,
     images = []
     for entry in entries:
         path = data_dir / entry["name"]
-        if sha256_file(path) != entry["sha256"]:
+        if file_sha256(path) != entry["sha256"]:
             raise ValueError(f"{path} does not match its sha256 in {manifest_path}: the calibration "
                              "set changed, so an int8 export would not be reproducible")
         images.append(square_resize(read_rgb(path), size))

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from imn_export.data import load_faces, split_train_val
 from imn_export.io import list_images, to_uint8, write_png
-from imn_export.train.data import load_faces, split_train_val
 
 
 @torch.no_grad()

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from imn_export.data import split_train_val
 from imn_export.io import atomic_output, list_images, read_rgb, write_json
-from imn_export.nn.identity_encoder import IdentityEncoder
-from imn_export.train.data import split_train_val
-from imn_export.train.identity_trainer import embed, resize_faces
+from imn_export.nn.identity_encoder import IdentityEncoder, embed, resize_faces
 
 PRESETS_NAME = "identities.npy"
 PRESETS_INFO_NAME = "identities.json"

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from imn_export.data import load_faces, photometric_jitter, split_train_val
 from imn_export.identity.descriptor_cache import describe_folder
 from imn_export.io import list_images
-from imn_export.nn.identity_encoder import IdentityEncoder, IdentityEncoderConfig
-from imn_export.train.data import load_faces, photometric_jitter, split_train_val
+from imn_export.nn.identity_encoder import IdentityEncoder, IdentityEncoderConfig, embed, resize_faces
 from imn_export.train.run_folder import RunFolder, StepBudget, cosine_lr
 
 
@@ -40,15 +40,6 @@ class IdentityTrainConfig:
         d = asdict(self)
         d["encoder"] = self.encoder.to_dict()
         return d
-
-
-def resize_faces(faces: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 ``(N, 3, H, W)`` -> uint8 ``(N, 3, size, size)``, area-averaged, in chunks."""
-    out = torch.empty((faces.shape[0], 3, size, size), dtype=torch.uint8)
-    for i in range(0, faces.shape[0], 256):
-        chunk = F.interpolate(faces[i:i + 256].float(), size=(size, size), mode="area")
-        out[i:i + 256] = chunk.round().clamp(0, 255).to(torch.uint8)
-    return out
 
 
 def teacher_targets(data: str, cache: str | None = None,
@@ -120,14 +111,6 @@ def verification_report(vectors: np.ndarray, mirrored: np.ndarray, fit: slice,
             "accuracy": float(((s >= threshold).sum() + (d < threshold).sum()) / (len(s) + len(d)))}
 
 
-@torch.no_grad()
-def embed(encoder: IdentityEncoder, faces: torch.Tensor, batch: int = 128) -> np.ndarray:
-    """Identity vectors ``(N, D)`` of uint8 faces ``(N, 3, H, W)``."""
-    encoder.eval()
-    out = [encoder(faces[i:i + batch].float() / 255) for i in range(0, faces.shape[0], batch)]
-    return torch.cat(out).cpu().numpy()
-
-
 def agreement_report(encoder: IdentityEncoder, data: str, cache: str | None = None,
                      progress: bool = False) -> dict:
     """Student vs teacher on the validation split: cosine and pair verification accuracy."""
@@ -180,7 +163,7 @@ def train_identity_encoder(config: IdentityTrainConfig, resume: bool = False) ->
 
     encoder = IdentityEncoder(config.encoder).to(device).train()
     if config.init_from and not run.state:
-        from imn_export.train.checkpoint import load_identity_encoder
+        from imn_export.weights import load_identity_encoder
         init = load_identity_encoder(config.init_from, device)
         if init.config != config.encoder:
             raise ValueError(f"--init-from {config.init_from} has architecture {init.config.to_dict()}, "

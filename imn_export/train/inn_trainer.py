@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -13,16 +12,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from imn_export.data import PairSampler, load_faces, split_train_val
 from imn_export.io import list_images
 from imn_export.nn.auxiliary import sample_aux
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
-from imn_export.train.checkpoint import load_checkpoint, save_checkpoint
-from imn_export.train.data import PairSampler, load_faces, split_train_val
 from imn_export.train.losses import (LossWeights, embedding_loss, low_frequency_loss,
                                      quantize_8bit, recovering_loss, total_loss)
 from imn_export.train.qat import enable_fake_quant
+from imn_export.train.run_folder import RunFolder, cosine_lr
+from imn_export.weights import load_checkpoint
 
-LAST_CHECKPOINT = "last.pt"
 WARMUP_STEPS = 100
 MAX_BAD_STEPS = 20
 AUTO_STEPS_PROBE = 30  # steps timed before --steps 0 turns --minutes into a step count
@@ -76,11 +75,7 @@ class TrainConfig:
 
 def learning_rate(step: int, config: TrainConfig) -> float:
     """Linear warm-up, then cosine decay to ``min_lr_fraction * lr`` at ``config.steps``."""
-    if step < WARMUP_STEPS:
-        return config.lr * (step + 1) / WARMUP_STEPS
-    progress = min(1.0, (step - WARMUP_STEPS) / max(1, config.steps - WARMUP_STEPS))
-    floor = config.min_lr_fraction
-    return config.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+    return cosine_lr(step, config.steps, config.lr, WARMUP_STEPS, config.min_lr_fraction)
 
 
 def imn_step(net: HidingNetwork, protected: torch.Tensor, mask: torch.Tensor, config: TrainConfig,
@@ -147,14 +142,14 @@ def _mask_source(config: TrainConfig, device: torch.device):
         raise ValueError("choose one Mask source: donors or masknet")
     if config.donors is not None:
         from imn_export.donors.bank import read_bank
-        from imn_export.train.checkpoint import MODELS_DIR
-        from imn_export.train.data import DonorMask
+        from imn_export.weights import MODELS_DIR
+        from imn_export.data import DonorMask
         return DonorMask(read_bank(Path(config.donors or MODELS_DIR)))
     if config.masknet is None:
         return None
     from imn_export.identity.presets import PRESETS_NAME, load_presets
-    from imn_export.train.checkpoint import MODELS_DIR, load_masknet
-    from imn_export.train.data import MaskNetMask
+    from imn_export.weights import MODELS_DIR, load_masknet
+    from imn_export.data import MaskNetMask
     presets = load_presets(config.presets or MODELS_DIR / PRESETS_NAME)
     return MaskNetMask(load_masknet(config.masknet or None, device), torch.from_numpy(presets).to(device))
 
@@ -176,23 +171,15 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
 
     Returns a summary dict (steps done, wall time, last losses, validation PSNRs).
     """
-    out = Path(config.out)
-    last = out / LAST_CHECKPOINT
-    state = None
-    if last.exists():
-        if not resume:
-            raise FileExistsError(f"{out} already holds a checkpoint ({last}); pass --resume to "
-                                  "continue it or choose another --out")
-        state = load_checkpoint(last)
+    folder = RunFolder(config.out, resume)
+    state = folder.state
+    if state is not None:
         saved = TrainConfig.from_dict(state["config"])
         # Continue the saved run; only the budget and housekeeping may change on resume.
         config = TrainConfig(**{**asdict(saved), "weights": saved.weights, "hiding": saved.hiding,
                                 "minutes": config.minutes, "device": config.device,
                                 "progress": config.progress, "data": config.data,
                                 "steps": config.steps if config.steps else saved.steps})
-    elif resume:
-        raise FileNotFoundError(f"--resume given but {last} does not exist")
-    out.mkdir(parents=True, exist_ok=True)
 
     device = torch.device(config.device)
     if device.type == "cuda":
@@ -237,7 +224,7 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
         step, elapsed_before = state["step"], state.get("wall_seconds", 0.0)
 
     def checkpoint(extra: dict | None = None) -> None:
-        save_checkpoint(last, {
+        folder.save({
             "model": net.state_dict(), "optimizer": optimizer.state_dict(),
             "hiding_config": config.hiding.to_dict(), "config": config.to_dict(),
             "aux": {"kind": config.aux, "std": config.aux_std},
@@ -245,7 +232,6 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
             "rng": _rng_state(generator), **(extra or {}),
         })
 
-    log = open(out / "metrics.jsonl", "a", encoding="utf-8")
     start = time.time()
     deadline = start + config.minutes * 60 if config.minutes else None
     auto_steps = config.steps == 0
@@ -301,9 +287,8 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
             bar.update(1)
             if step % config.val_every == 0:
                 last_val = validate(net, val_faces, config)
-                log.write(json.dumps({"step": step, "elapsed": round(time.time() - start, 1),
-                                      **{k: float(terms[k].detach()) for k in running}, **last_val}) + "\n")
-                log.flush()
+                folder.log({"step": step, "elapsed": round(time.time() - start, 1),
+                            **{k: float(terms[k].detach()) for k in running}, **last_val})
             if step % config.checkpoint_every == 0:
                 checkpoint()
             if deadline and time.time() > deadline and (config.steps == 0 or step < config.steps):
@@ -311,9 +296,8 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
                 break
     finally:
         bar.close()
-        log.close()
     last_val = validate(net, val_faces, config)
     checkpoint(last_val)
     return {"steps": step, "target_steps": config.steps, "stopped_by_time": stopped_by_time,
             "wall_seconds": round(elapsed_before + time.time() - start, 1),
-            "checkpoint": str(last), **{k: float(v) for k, v in running.items()}, **last_val}
+            "checkpoint": str(folder.last), **{k: float(v) for k, v in running.items()}, **last_val}

@@ -14,13 +14,12 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 import torch.nn.functional as F
 
+from imn_export.data import load_faces, split_train_val
 from imn_export.io import list_images
-from imn_export.nn.identity_encoder import IdentityEncoder
+from imn_export.nn.identity_encoder import IdentityEncoder, embed, resize_faces
 from imn_export.nn.masknet import MaskNet, MaskNetConfig, PatchDiscriminator
-from imn_export.train.checkpoint import load_checkpoint, load_identity_encoder
-from imn_export.train.data import load_faces, split_train_val
-from imn_export.train.identity_trainer import embed, resize_faces
 from imn_export.train.run_folder import RunFolder, StepBudget, cosine_lr
+from imn_export.weights import load_checkpoint, load_identity_encoder
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Quantization-aware fine-tuning of the coupling functions (``imn qat``).
 
-Fake-quantizes what the int8 exports quantize (``export/quant_scope.py``): every conv inside
+Fake-quantizes what the int8 exports quantize (``nn/quant_scope.py``): every conv inside
 rho and eta gets int8 per-channel symmetric weights and an 8-bit asymmetric per-tensor input, as
 ONNX Runtime's QDQ and LiteRT's PT2E int8 compute them; phi's convs get int8 weights and keep
 float inputs. Rounding passes its gradient straight through (torch's fake-quantize ops), so
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imn_export.export.quant_scope import QUANTIZED_MODULE, WEIGHT_ONLY_MODULES
+from imn_export.nn.quant_scope import QUANTIZED_MODULE, WEIGHT_ONLY_MODULES
 
 ACTIVATION_LEVELS = 255  # 8-bit asymmetric: [0, 255] with a zero point
 WEIGHT_LEVEL = 127  # int8 symmetric: [-127, 127]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from imn_export.train.checkpoint import load_checkpoint, save_checkpoint
+from imn_export.train.checkpoint import save_checkpoint
+from imn_export.weights import load_checkpoint
 
 LAST_CHECKPOINT = "last.pt"
 

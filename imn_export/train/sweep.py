@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from imn_export.evaluation import evaluate_pairs, folder_pairs, select_images
+from imn_export.evaluate.hiding import evaluate_pairs, folder_pairs, select_images
 from imn_export.io import write_json
-from imn_export.train.checkpoint import load_hiding_network
-from imn_export.train.inn_trainer import LAST_CHECKPOINT, TrainConfig, train_inn
+from imn_export.weights import load_hiding_network
+from imn_export.train.inn_trainer import TrainConfig, train_inn
+from imn_export.train.run_folder import LAST_CHECKPOINT
 from imn_export.train.losses import LossWeights
 
 

@@ -21,7 +21,7 @@ def test_merge_replaces_same_graph_target_precision_size():
 
 def test_int8_hint_points_to_the_qat_weights_only_when_recovery_missed():
     from imn_export.export.exporter import ArtifactReport, int8_weights_hint
-    from imn_export.train.checkpoint import MODELS_DIR, QAT_WEIGHTS_NAME
+    from imn_export.weights import MODELS_DIR, QAT_WEIGHTS_NAME
 
     missed = [ArtifactReport("hide", "onnx", "int8", "h.onnx", status="below threshold: recovery"),
               ArtifactReport("reveal", "onnx", "int8", "r.onnx", status="below threshold: recovery"),

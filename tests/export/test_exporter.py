@@ -1,5 +1,5 @@
 """The whole export at a small size, every target and precision, checked against the thresholds
-in imn_export/verify/thresholds.py (the same checks imn-export runs at 256)."""
+in imn_export/export/thresholds.py (the same checks imn-export runs at 256)."""
 
 import json
 from pathlib import Path
@@ -218,7 +218,7 @@ def test_bundle_of_another_checkpoint_is_refused(bundle, tmp_path):
 
 
 def test_bench_times_every_runtime_here(bundle):
-    from imn_export.export.bench import format_bench, run_bench
+    from imn_export.evaluate.graph_bench import format_bench, run_bench
 
     out, _, _ = bundle
     result = run_bench(str(out), runs=1)
@@ -232,7 +232,7 @@ def test_bench_times_every_runtime_here(bundle):
 def test_cross_runtime_matrix_fp32_runtimes_agree(bundle):
     from imn_export.export.runtimes import bundle_runtimes
     from imn_export.export.samples import fallback_photos
-    from imn_export.train.checkpoint import load_hiding_network
+    from imn_export.weights import load_hiding_network
     from imn_export.verify.parity import cross_runtime_matrix, torch_runners
 
     out, _, _ = bundle

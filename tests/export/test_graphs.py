@@ -37,17 +37,3 @@ def test_graph_wrappers_call_the_network():
 def test_masknet_is_only_available_with_weights():
     assert not GRAPHS["masknet"].available(Models(HidingNetwork()))
     assert GRAPHS["hide"].available(Models(HidingNetwork()))
-
-
-def test_folding_batch_norms_keeps_the_function():
-    from imn_export.export.graphs import fold_batch_norms
-
-    torch.manual_seed(0)
-    net = MaskNet(MaskNetConfig(work_size=32))
-    net.train()
-    net(torch.rand(4, 3, 32, 32), torch.nn.functional.normalize(torch.randn(4, 128), dim=1))
-    net.eval()  # running statistics are no longer the identity
-    folded = fold_batch_norms(net)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
-    face, identity = sample_inputs(GRAPHS["masknet"], 32)
-    assert torch.allclose(folded(face, identity), net(face, identity), atol=1e-5)

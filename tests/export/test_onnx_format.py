@@ -89,7 +89,7 @@ def test_masknet_int8_parity_holds_on_a_cpu_without_vnni(tmp_path):
     from imn_export.export.exporter import ExportOptions, export_bundle, masknet_inputs
     from imn_export.export.samples import check_images
     from imn_export.verify.parity import psnr_unit
-    from imn_export.verify.thresholds import parity_threshold
+    from imn_export.export.thresholds import parity_threshold
 
     qemu = shutil.which("qemu-x86_64")
     if qemu is None or platform.machine() != "x86_64":

@@ -42,7 +42,7 @@ def test_bad_presets_are_refused(tmp_path, bad, message):
 
 
 def test_shipped_presets_are_valid():
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.weights import MODELS_DIR
     path = MODELS_DIR / "identities.npy"
     assert path.is_file(), f"shipped presets missing: {path}"
     vectors = load_presets(path)

@@ -16,7 +16,7 @@ TILE = 64
 @pytest.fixture(scope="session")
 def bundle_dir(tmp_path_factory):
     from imn_export.export.exporter import ExportOptions, export_bundle
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.weights import MODELS_DIR
 
     if not (MODELS_DIR / "imn-masknet.pt").is_file():
         pytest.fail("shipped Mask-net weights missing: models/imn-masknet.pt")

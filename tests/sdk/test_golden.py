@@ -33,7 +33,7 @@ def _compare(expected, got, tolerance: float, where: str):
 @pytest.fixture(scope="module")
 def computed(bundle, tmp_path_factory):
     from imn_export.donors.bank import read_bank
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.weights import MODELS_DIR
 
     # The masks case rewrites its expected output PNG: compute into a copy, compare below.
     work = tmp_path_factory.mktemp("golden")

@@ -66,7 +66,7 @@ def test_box_blur_is_a_clamped_mean():
 
 def test_shipped_bank_reads_as_the_spec_says():
     from imn_export.donors.bank import manifest_entry, read_bank
-    from imn_export.train.checkpoint import MODELS_DIR
+    from imn_export.weights import MODELS_DIR
 
     entry = manifest_entry(MODELS_DIR)
     donors = read_bank(MODELS_DIR)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from imn_export.nn.hiding import HidingConfig
-from imn_export.train.checkpoint import load_checkpoint, load_hiding_network
+from imn_export.weights import load_checkpoint, load_hiding_network
 from imn_export.train.inn_trainer import TrainConfig, learning_rate, train_inn
 
 TINY = HidingConfig(blocks=2, depth=2, growth=8)

@@ -3,7 +3,8 @@ import torch
 
 from imn_export.nn.identity_encoder import IdentityEncoder, IdentityEncoderConfig
 from imn_export.nn.masknet import MaskNetConfig
-from imn_export.train.checkpoint import load_masknet, ship_weights
+from imn_export.train.checkpoint import ship_weights
+from imn_export.weights import load_masknet
 from imn_export.train.masknet_trainer import MaskNetTrainConfig, train_masknet
 
 

@@ -2,7 +2,7 @@ import torch
 from torch import nn
 
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
-from imn_export.train.checkpoint import load_hiding_network
+from imn_export.weights import load_hiding_network
 from imn_export.train.inn_trainer import TrainConfig, train_inn
 from imn_export.train.qat import FakeQuantConv2d, enable_fake_quant
 

@@ -1,6 +1,6 @@
 import math
 
-from imn_export.photo_bench import _rss_mb, format_photo_bench
+from imn_export.evaluate.photo_bench import _rss_mb, format_photo_bench
 
 
 def _result(before, mode="keyless"):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from imn_export.identity.privacy import landmark_error, nearest_is_self
+from imn_export.evaluate.privacy import landmark_error, nearest_is_self
 from imn_export.identity.teacher import FaceReading
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from imn_export.evaluation import evaluate_pairs, folder_pairs, select_images
+from imn_export.evaluate.hiding import evaluate_pairs, folder_pairs, select_images
 from imn_export.io import read_rgb
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
 

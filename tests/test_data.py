@@ -1,8 +1,8 @@
 import pytest
 import torch
 
+from imn_export.data import OtherFaceMask, PairSampler, load_faces, split_train_val
 from imn_export.io import list_images
-from imn_export.train.data import OtherFaceMask, PairSampler, load_faces, split_train_val
 
 
 def test_split_is_deterministic_and_disjoint(tiny_faces):

@@ -11,11 +11,11 @@ import torch
 from PIL import Image, ImageDraw
 from tqdm.auto import tqdm
 
+from imn_export.data import split_train_val
 from imn_export.io import list_images, read_rgb, to_tensor, to_uint8, write_png
 from imn_export.metrics import METRIC_NAMES, image_metrics, mean_metrics
 from imn_export.nn.auxiliary import sample_aux
 from imn_export.nn.hiding import HidingNetwork
-from imn_export.train.data import split_train_val
 
 SPLITS = ("all", "train", "val")
 DIFF_GAIN = 20  # the paper's Fig. 4 shows |difference| x 20

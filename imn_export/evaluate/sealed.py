@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from imn_export.evaluation import image_grid
-from imn_export.identity.privacy import wilson
+from imn_export.evaluate.hiding import image_grid
+from imn_export.evaluate.privacy import wilson
 from imn_export.identity.teacher import DlibJudge
 from imn_export.io import read_rgb
 from imn_export.metrics import image_metrics

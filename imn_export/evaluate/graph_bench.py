@@ -8,15 +8,13 @@ evaluator, whose speed says nothing about a phone.
 from __future__ import annotations
 
 import platform
-import statistics
-import time
 
 import numpy as np
 import torch
 
-from imn_export.export.runtimes import bundle_runtimes
-from imn_export.train.checkpoint import load_hiding_network
+from imn_export.export.runtimes import bundle_runtimes, median_ms
 from imn_export.verify.parity import torch_runners
+from imn_export.weights import load_hiding_network
 
 
 def graph_flops(net, size: int) -> dict[str, int]:
@@ -30,17 +28,6 @@ def graph_flops(net, size: int) -> dict[str, int]:
             fn(x, x.clone())
         flops[name] = counter.get_total_flops()
     return flops
-
-
-def median_ms(fn, inputs, runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn(*inputs)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn(*inputs)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
 
 
 def run_bench(bundle: str, weights: str | None = None, threads: int = 2, runs: int = 20,

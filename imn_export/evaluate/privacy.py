@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from imn_export.evaluation import hide_reveal_png, image_grid
+from imn_export.evaluate.hiding import hide_reveal_png, image_grid
 from imn_export.identity.teacher import DlibJudge, FaceReading
 from imn_export.io import read_rgb, to_tensor, to_uint8, write_png
 from imn_export.metrics import image_metrics, mean_metrics

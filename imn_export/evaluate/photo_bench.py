@@ -78,7 +78,7 @@ def codec_floor(source: Path, scratch: Path) -> dict[str, float]:
 
 def _case(args) -> dict:
     bundle_dir, face_paths, threads, repeats, seed, target, precision, mode = args
-    from imn_export.photo_eval import background, build_scene
+    from imn_export.evaluate.photos import background, build_scene
     from imn_sdk import Bundle, Secret, generate_key, protect, recover
 
     secret = Secret(key=generate_key()) if mode == "sealed" else None
