@@ -37,7 +37,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int) -> Callable:
+def onnx_session(path: Path, threads: int = 2):
+    """The ONNX Runtime session the SDK runs, and so the one export parity and benches time."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -47,7 +48,11 @@ def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int
     # Mask-net, hide) for the process's life: 250 MB more peak for a 12 MP photo and no speed
     # gained (scripts/photo_memory.py, README).
     options.enable_cpu_mem_arena = False
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _onnx_runner(path: Path, inputs: list[str], outputs: list[str], threads: int) -> Callable:
+    session = onnx_session(path, threads)
 
     def run(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(session.run(outputs, dict(zip(inputs, arrays))))
