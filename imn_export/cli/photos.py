@@ -8,15 +8,9 @@ import sys
 from pathlib import Path
 
 from imn_export.cli import error_message
+from imn_export.cli.args import add_runtime_args, open_bundle
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic"}
-DEFAULT_BUNDLE = "dist"
-
-
-def _bundle(args):
-    from imn_sdk import Bundle
-
-    return Bundle(args.bundle, target=args.target, precision=args.precision, threads=args.threads)
 
 
 def _inputs(path: Path) -> tuple[list[Path], bool]:
@@ -50,7 +44,7 @@ def _run(args, work, suffix: str, default_dir: str, needs_bundle: bool = True) -
     from imn_sdk.photo_io import check_writable
 
     photos, is_batch = _inputs(Path(args.input))
-    bundle = functools.cache(lambda: _bundle(args))
+    bundle = functools.cache(lambda: open_bundle(args))
     if needs_bundle:
         bundle()  # a missing bundle is one error, before any photo
     failed = 0
@@ -163,20 +157,9 @@ def cmd_recover(args) -> int:
     return _run(args, work, ".recovered.png", "recovered", needs_bundle=False)[0]
 
 
-def _runtime_args(p: argparse.ArgumentParser) -> None:
-    """Which bundle and artifacts run the photos, and on how many threads."""
-    p.add_argument("--bundle", default=DEFAULT_BUNDLE,
-                   help="bundle folder from imn-export with an ONNX target (default dist)")
-    p.add_argument("--target", default="onnx", choices=("onnx", "tflite"),
-                   help="which of the bundle's artifacts run the graphs (default onnx)")
-    p.add_argument("--precision", default="fp32", choices=("fp32", "int8"),
-                   help="artifact precision (default fp32)")
-    p.add_argument("--threads", type=int, default=2, help="runtime threads (default 2)")
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output file (or folder, for a folder input)")
-    _runtime_args(p)
+    add_runtime_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument("--key-file", default=None,
                    help="sealed mode: the 256-bit key from imn keygen; the faces are encrypted "
@@ -185,15 +168,6 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="sealed mode with a passphrase (12+ characters), read from $IMN_PASSPHRASE "
                         "or the terminal; stretched with Argon2id (64 MiB), salted per photo")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def cmd_keygen(args) -> int:
-    from imn_sdk import generate_key, write_key_file
-
-    path = write_key_file(args.out, generate_key(), overwrite=args.overwrite)
-    print(f"wrote {path} (256-bit key, readable by you only). Keep a copy: photos protected "
-          "with it cannot be recovered without it.")
-    return 0
 
 
 def add_photo_commands(sub) -> None:
@@ -235,121 +209,3 @@ def add_photo_commands(sub) -> None:
     _common(p)
     p.set_defaults(func=cmd_recover)
 
-    p = sub.add_parser("keygen", help="make a 256-bit key file for keyed protect/recover",
-                       description="Write a new random 256-bit key (Python's secrets module) to OUT, "
-                       "mode 0600. Never replaces an existing key file without --overwrite.")
-    p.add_argument("out", help="key file to write, e.g. ~/.imn/key")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing key file (photos protected with the old key could not be recovered)")
-    p.set_defaults(func=cmd_keygen)
-
-
-def cmd_eval_photos(args) -> int:
-    from imn_export.evaluate.hiding import image_grid, select_images
-    from imn_export.io import write_json, write_png
-    from imn_export.evaluate.photos import evaluate_photos
-
-    bundle = _bundle(args)
-    paths = select_images(args.images, "all", args.limit)
-    results = evaluate_photos(bundle, paths, args.faces_per_photo, (args.width, args.height),
-                              progress=not args.no_progress, figure_rows=3 if args.figure else 0,
-                              masks=args.masks)
-    figure = results.pop("_figure")
-    m = results["mean"]
-    print(f"{results['photos']} photos of {args.width}x{args.height}, {args.faces_per_photo} face(s) "
-          f"each: {results['faces_found']} of {results['faces']} faces found and protected; outside "
-          f"the regions bit-exact: {results['outside_bit_exact']}")
-    print(f"  recovered, whole hidden regions: {m['region']['psnr']:.2f} dB / SSIM {m['region']['ssim']:.4f}")
-    print(f"  recovered, the pasted faces:     {m['face']['psnr']:.2f} dB / SSIM {m['face']['ssim']:.4f}")
-    if args.json:
-        write_json(args.json, {**results, "images_dir": str(args.images)})
-        print(f"wrote {args.json}")
-    if args.figure and figure:
-        write_png(args.figure, image_grid([list(row) for row in figure], ("photo", "protected", "recovered")))
-        print(f"wrote {args.figure}")
-    return 0 if results["outside_bit_exact"] else 1
-
-
-def cmd_bench_photo(args) -> int:
-    from imn_export.evaluate.hiding import select_images
-    from imn_export.io import write_json
-    from imn_export.evaluate.photo_bench import format_photo_bench, run_photo_bench
-
-    results = run_photo_bench(args.bundle, select_images(args.images, "all", 5), args.threads,
-                              args.repeats, args.target, args.precision, tuple(args.modes))
-    print(f"{args.target} {args.precision}, {args.threads} threads")
-    print(format_photo_bench(results))
-    if args.json:
-        write_json(args.json, {"results": results, "threads": args.threads, "repeats": args.repeats,
-                               "command": "imn " + " ".join(sys.argv[1:]),
-                               "target": args.target, "precision": args.precision})
-        print(f"wrote {args.json}")
-    return 0
-
-
-def cmd_eval_sealed(args) -> int:
-    from PIL import Image
-
-    from imn_export.evaluate.hiding import select_images
-    from imn_export.io import write_json
-    from imn_export.evaluate.sealed import evaluate_sealed, format_sealed
-
-    results = evaluate_sealed(_bundle(args), select_images(args.images, "all", args.limit),
-                              progress=not args.no_progress)
-    print(format_sealed(results))
-    figure = results.pop("figure")
-    if args.json:
-        write_json(args.json, {**results, "bundle": args.bundle, "command": "imn " + " ".join(sys.argv[1:])})
-        print(f"wrote {args.json}")
-    if args.figure and figure is not None:
-        Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(figure).save(args.figure)
-        print(f"wrote {args.figure}")
-    return 0
-
-
-def add_photo_eval_commands(sub) -> None:
-    p = sub.add_parser("eval-photos", help="protect and recover photos built from real faces",
-                       description="Paste real aligned faces at native resolution into larger "
-                       "scenes, protect, save as PNG, recover; report PSNR/SSIM inside the hidden "
-                       "regions and check that every pixel outside them is bit-exact.")
-    p.add_argument("--images", default="../shared/data/faces-real-eval",
-                   help="folder of aligned face images to paste (default %(default)s)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images (default all)")
-    p.add_argument("--masks", choices=("donors", "masknet"), default="donors",
-                   help="Mask generator: donors (Masks v2, default) or masknet (the paper's)")
-    p.add_argument("--faces-per-photo", type=int, default=1,
-                   help="faces pasted into each photo (default %(default)s)")
-    p.add_argument("--width", type=int, default=1024, help="photo width in pixels (default %(default)s)")
-    p.add_argument("--height", type=int, default=768, help="photo height in pixels (default %(default)s)")
-    p.add_argument("--json", default=None, help="write per-photo and mean results to this JSON file")
-    p.add_argument("--figure", default=None, help="write a PNG grid: rows of photo, protected, recovered")
-    _runtime_args(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_eval_photos)
-
-    p = sub.add_parser("eval-sealed", help="what an attacker with the bundle gets from sealed and keyless photos",
-                       description="Protect each real face (one tile) sealed and keyless with the same "
-                       "donor, run the public reveal graph on what was shared, and judge with dlib "
-                       "how often each reading is the same person (Wilson 95%% intervals) and its "
-                       "PSNR to the original.")
-    p.add_argument("--images", default="../shared/data/faces-real-eval",
-                   help="folder of face photos of the bundle's tile size (default %(default)s)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images (default all)")
-    p.add_argument("--json", default=None, help="write per-face and summary results to this JSON file")
-    p.add_argument("--figure", default=None, help="write a PNG grid of the first faces' readings")
-    _runtime_args(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_eval_sealed)
-
-    p = sub.add_parser("bench-photo", help="protect/recover time per stage and peak memory on 12 MP photos",
-                       description="A 4000x3000 photo with one and with five 640-px faces (made from "
-                       "--images), each case in a fresh process: median seconds per stage over "
-                       "--repeats runs, peak resident memory and file sizes, keyless and sealed.")
-    p.add_argument("--images", default="../shared/data/faces-real-eval",
-                   help="folder of face images the bench photos are made from (default %(default)s)")
-    _runtime_args(p)
-    p.add_argument("--repeats", type=int, default=3, help="runs per case, median taken (default %(default)s)")
-    p.add_argument("--modes", nargs="+", choices=("keyless", "sealed"), default=["keyless", "sealed"],
-                   help="keyless (the hiding network) and/or sealed (encrypted originals; default both)")
-    p.add_argument("--json", default=None, help="write the timings to this JSON file")
-    p.set_defaults(func=cmd_bench_photo)

@@ -15,6 +15,15 @@ def test_top_level_help_lists_every_command(capsys):
     assert all(command in out for command in COMMANDS)
 
 
+def test_help_groups_every_command_once_photos_first(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    epilog = capsys.readouterr().out.split("commands by what they are for:")[1]
+    listed = [c.strip() for line in epilog.strip().splitlines() for c in line.split(":", 1)[1].split(",")]
+    subcommands = build_parser()._subparsers._group_actions[0].choices
+    assert sorted(listed) == sorted(subcommands) and listed[:2] == ["protect", "recover"]
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
