@@ -8,7 +8,7 @@ import imn_export
 
 # Lowest first. Modules at the package root are their own units.
 LAYERS = [
-    {"io", "metrics", "device", "nn", "detect", "data", "weights"},
+    {"io", "metrics", "device", "nn", "data", "weights"},
     {"identity"},           # dlib teacher, descriptor cache, identity presets
     {"donors"},             # the face prior and the donor bank of Masks v2
     {"verify"},             # invertibility and parity checks

@@ -84,7 +84,7 @@ def export_static_detector(out: Path, targets: list[str], metadata: dict[str, st
                            window: int = STATIC_PNET_WINDOW) -> dict:
     """Static-shape detector graphs for each of ``targets`` (onnx, tflite, coreml); returns the manifest's
     ``detector.static`` entry with each graph's parity against the PyTorch port."""
-    from imn_export.detect.mtcnn import load_mtcnn
+    from imn_export.nn.mtcnn import load_mtcnn
 
     nets, entry = load_mtcnn(), {"pnet_window": window, "batch": 1, "targets": {}}
     generator = torch.Generator().manual_seed(1)
@@ -119,7 +119,7 @@ def export_detector(out: Path, metadata: dict[str, str], log=print) -> dict:
     entry with the measured parity against the PyTorch port."""
     import onnx
 
-    from imn_export.detect.mtcnn import load_mtcnn
+    from imn_export.nn.mtcnn import load_mtcnn
     from imn_sdk.bundle import onnx_session
 
     nets, graphs = load_mtcnn(), {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from imn_sdk import align, keys, metadata, protect, tiles
-from imn_sdk.pipeline import ProtectedImage, _blend_box, _tile_scramble
+from imn_sdk.pipeline import ProtectedImage
 
 
 def protect_format1(rgb: np.ndarray, bundle, secret: keys.Secret | None = None, scrambles: str = "cover",
@@ -19,7 +19,7 @@ def protect_format1(rgb: np.ndarray, bundle, secret: keys.Secret | None = None, 
     current = protect(rgb, bundle, keyless=True, donor=donor)
     size, (h, w) = bundle.size, rgb.shape[:2]
     transforms = [align.crop_transform(np.asarray(f["landmarks"]), size) for f in current.record["faces"]]
-    regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size)
+    regions = tiles.merge([align.blend_box(t, size) for t in transforms], w, h, size)
     record = {**{k: v for k, v in current.record.items() if k != "margin"}, "format": metadata.FORMAT_VERSION,
               "keyed": False, "regions": [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]}
                                           for r in regions]}
@@ -34,10 +34,10 @@ def protect_format1(rgb: np.ndarray, bundle, secret: keys.Secret | None = None, 
             if photo_key is None:
                 masked = bundle.hide(original, cover)
             elif scrambles == "cover":
-                scramble = _tile_scramble(photo_key, k, x, y, size)
+                scramble = tile_scramble_of(photo_key, k, x, y, size)
                 masked = keys.unscramble(bundle.hide(original, keys.scramble(cover, *scramble)), *scramble)
             else:
-                masked = bundle.hide(keys.scramble(original, *_tile_scramble(photo_key, k, x, y, size)), cover)
+                masked = bundle.hide(keys.scramble(original, *tile_scramble_of(photo_key, k, x, y, size)), cover)
             out[y:y + size, x:x + size] = masked
     record["digest"] = metadata.pixel_digest(out, record["regions"])
     return ProtectedImage(out, current.alpha, record, current.faces)
@@ -47,3 +47,8 @@ def protect_keyed(rgb: np.ndarray, bundle, secret: keys.Secret, scrambles: str =
                   donor: int = 0) -> ProtectedImage:
     """A keyed photo as releases before sealed mode wrote them."""
     return protect_format1(rgb, bundle, secret, scrambles, donor)
+
+
+def tile_scramble_of(photo_key: bytes, region: int, x: int, y: int, size: int):
+    """The key scramble of the tile at (x, y) of region ``region``, for a tile of ``size`` px."""
+    return keys.tile_scramble(photo_key, region, x, y, (size // keys.PIECE) ** 2)

@@ -28,7 +28,7 @@ def test_astronaut_has_one_face_with_ordered_landmarks(bundle, astronaut):
 
 
 def test_onnx_graphs_find_what_the_torch_port_finds(bundle, astronaut):
-    from imn_export.detect.mtcnn import load_mtcnn
+    from imn_export.nn.mtcnn import load_mtcnn
 
     def torch_runner(net):
         def run(x):

@@ -129,7 +129,7 @@ def test_cover_scramble_hides_the_face_from_other_keys(bundle, astronaut, monkey
     """The masked tile of a "cover" photo reveals the face only when scrambled with its key.
     One fixed key and salt: over random keys the no-key reveal ranged 10.3-20.0 dB (40 keys)."""
     from imn_sdk import keys
-    from imn_sdk.pipeline import _tile_scramble
+    from tests.sdk.format1 import tile_scramble_of
 
     monkeypatch.setattr(keys.secrets, "token_bytes", lambda n: bytes(range(n)))
     result = protect_keyed(astronaut, bundle, Secret(key=bytes(range(32))))
@@ -137,6 +137,6 @@ def test_cover_scramble_hides_the_face_from_other_keys(bundle, astronaut, monkey
     x, y, size = r["x"], r["y"], bundle.size
     masked, original = result.rgb[y:y + size, x:x + size], astronaut[y:y + size, x:x + size]
     for photo_key in (b"\x01" * 32, b"\x02" * 32):
-        wrong = bundle.reveal(scramble(masked, *_tile_scramble(photo_key, 0, x, y, size)))
+        wrong = bundle.reveal(scramble(masked, *tile_scramble_of(photo_key, 0, x, y, size)))
         assert image_metrics(original, wrong)["psnr"] < 20
     assert image_metrics(original, bundle.reveal(masked))["psnr"] < 20

@@ -80,6 +80,17 @@ def _box_to_crop(to_crop: np.ndarray, x0: int, y0: int) -> np.ndarray:
     return (np.vstack([to_crop, [0, 0, 1]]) @ shift)[:2]
 
 
+def blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, float]:
+    """Photo-space bounds of the feathered ellipse (where the blend can touch)."""
+    t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    grow = 1 + FEATHER / min(ELLIPSE_RADII)
+    points = np.stack([ELLIPSE_CENTRE[0] + grow * ELLIPSE_RADII[0] * np.cos(t),
+                       ELLIPSE_CENTRE[1] + grow * ELLIPSE_RADII[1] * np.sin(t)], 1) * size
+    back = invert(to_crop)
+    mapped = points @ back[:, :2].T + back[:, 2]
+    return (*np.floor(mapped.min(0)), *np.ceil(mapped.max(0)))
+
+
 def blend_support(to_crops: list[np.ndarray], size: int, box: tuple[int, int, int, int],
                   margin: int = 2) -> np.ndarray:
     """``(h, w)`` bool over ``box`` (x0, y0, x1, y1): where any face's blend weight is nonzero,

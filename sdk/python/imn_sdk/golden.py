@@ -51,6 +51,9 @@ def geometry_cases() -> dict:
         "crop_transform": {"landmarks": landmarks.tolist(), "size": 256,
                            "output": align.crop_transform(landmarks, 256).round(8).tolist(), "tolerance": "tensor"},
         "face_alpha": {"size": 16, "output": align.face_alpha(16).round(6).tolist(), "tolerance": "tensor"},
+        "blend_box": {"landmarks": landmarks.tolist(), "size": 256,
+                      "output": [float(v) for v in align.blend_box(align.crop_transform(landmarks, 256), 256)],
+                      "tolerance": "exact"},
         "snap": {"cases": [{"box": list(b), "photo": [w, h], "tile": t, "margin": m,
                             "output": list(tiles.snap(b, w, h, t, m))}
                            for b, w, h, t, m in [((10, 10, 50, 50), 320, 240, 64, 0), ((0, 0, 300, 90), 320, 240, 64, 0),
@@ -228,8 +231,7 @@ def photo_case(runners, folder: Path) -> dict:
     photo = golden_photo(folder)
     faces = detect_faces(photo, runners)
     transforms = [align.crop_transform(f.landmarks, 64) for f in faces]
-    from imn_sdk.pipeline import _blend_box
-    regions = tiles.merge([_blend_box(t, 64) for t in transforms], 256, 256, 64)
+    regions = tiles.merge([align.blend_box(t, 64) for t in transforms], 256, 256, 64)
     return {"photo": PHOTO_FILE,
             "faces": [{"box": np.round(f.box, 3).tolist(), "landmarks": f.landmarks.round(3).tolist()}
                       for f in faces],

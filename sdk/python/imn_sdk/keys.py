@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +177,18 @@ def tile_scramble(photo_key: bytes, region: int, x: int, y: int, count: int) -> 
     material = HKDFExpand(algorithm=hashes.SHA256(), length=9 * count,
                           info=f"imn tile v1 {region} {x} {y}".encode()).derive(photo_key)
     return scramble_from_bytes(material, count)
+
+
+def keyed_reveal(reveal: Callable[[np.ndarray], np.ndarray], tile: np.ndarray, photo_key: bytes,
+                 scrambles: str, region: int, x: int, y: int) -> np.ndarray:
+    """The recovered tile ``(S, S, 3)`` uint8 at photo position (x, y) of region ``region`` of a
+    keyed photo (sdk/spec/photo.md §8): the key's scramble goes around the network where protect
+    put it, on the masked tile before ``reveal`` (``"cover"``) or on the revealed face after it
+    (``"face"``)."""
+    order, turns = tile_scramble(photo_key, region, x, y, (tile.shape[0] // PIECE) ** 2)
+    if scrambles == "cover":
+        return reveal(scramble(tile, order, turns))
+    return unscramble(reveal(tile), order, turns)
 
 
 def new_key_record(secret: Secret, piece: int = PIECE, scrambles: str = "cover") -> tuple[dict, bytes]:

@@ -101,17 +101,6 @@ def find_faces(bundle: Bundle, rgb: np.ndarray) -> list[Face]:
     return [Face(tuple(v / scale for v in f.box), f.score, f.landmarks / scale) for f in found]
 
 
-def _blend_box(to_crop: np.ndarray, size: int) -> tuple[float, float, float, float]:
-    """Photo-space bounds of the feathered ellipse (where the blend can touch)."""
-    t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
-    grow = 1 + align.FEATHER / min(align.ELLIPSE_RADII)
-    points = np.stack([align.ELLIPSE_CENTRE[0] + grow * align.ELLIPSE_RADII[0] * np.cos(t),
-                       align.ELLIPSE_CENTRE[1] + grow * align.ELLIPSE_RADII[1] * np.sin(t)], 1) * size
-    back = align.invert(to_crop)
-    mapped = points @ back[:, :2].T + back[:, 2]
-    return (*np.floor(mapped.min(0)), *np.ceil(mapped.max(0)))
-
-
 def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
             progress: Progress = None, secret: keys.Secret | None = None, masks: str = "donors",
             donor: int | None = None, keyless: bool = False, seal_quality: str = "lossless") -> ProtectedImage:
@@ -178,7 +167,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
     transforms = [align.crop_transform(f.landmarks, size) for f in faces]
     # Sealed regions are only what is encrypted: whole tiles edge to edge suffice there.
     margin = 0 if secret is not None else tiles.MARGIN
-    regions = tiles.merge([_blend_box(t, size) for t in transforms], w, h, size, margin)
+    regions = tiles.merge([align.blend_box(t, size) for t in transforms], w, h, size, margin)
     # The Mask-blended pixels are needed only inside the hidden regions: one copy per region,
     # not of the whole photo.
     blended = {r: rgb[r[1]:r[3], r[0]:r[2]].copy() for r in regions}
@@ -254,10 +243,6 @@ def _tile(pixels: np.ndarray, region: tiles.Box, x: int, y: int, size: int) -> n
 def _write_core(out: np.ndarray, tile: np.ndarray, x: int, y: int, core: tiles.Box) -> None:
     """Write the core of a tile at photo position ``(x, y)`` into the photo."""
     out[core[1]:core[3], core[0]:core[2]] = tile[core[1] - y:core[3] - y, core[0] - x:core[2] - x]
-
-
-def _tile_scramble(photo_key: bytes, region: int, x: int, y: int, size: int):
-    return keys.tile_scramble(photo_key, region, x, y, (size // keys.PIECE) ** 2)
 
 
 def _identity(bundle: Bundle, identity, index: int) -> tuple[np.ndarray, int | None]:
@@ -367,12 +352,8 @@ def recover(image, bundle: Bundle | None, force: bool = False, progress: Progres
         masked = rgb[box[1]:box[3], box[0]:box[2]].copy()
         for x, y, core in tiles.tile_layout(box, size, record.get("margin", 0)):
             tile = _tile(masked, box, x, y, size)
-            if photo_key is None:
-                revealed = bundle.reveal(tile)
-            elif scrambles == "cover":
-                revealed = bundle.reveal(keys.scramble(tile, *_tile_scramble(photo_key, k, x, y, size)))
-            else:
-                revealed = keys.unscramble(bundle.reveal(tile), *_tile_scramble(photo_key, k, x, y, size))
+            revealed = (bundle.reveal(tile) if photo_key is None
+                        else keys.keyed_reveal(bundle.reveal, tile, photo_key, scrambles, k, x, y))
             _write_core(out, revealed, x, y, core)
         _mix_untouched(out, masked, box, to_crops, size)
     return RecoveredImage(out, photo.alpha, record,

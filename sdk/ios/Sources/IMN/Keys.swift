@@ -135,6 +135,15 @@ public enum Keys {
     public static func scramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: true) }
     public static func unscramble(_ tile: RGBImage, _ s: Scramble, piece: Int = piece) -> RGBImage { movePieces(tile, s, piece: piece, forward: false) }
 
+    /// The recovered tile at photo position (x, y) of region `region` of a keyed photo (§8): the
+    /// key's scramble goes around the network where protect put it, on the masked tile before
+    /// `reveal` ("cover") or on the revealed face after it ("face").
+    public static func keyedReveal(_ reveal: (RGBImage) throws -> RGBImage, _ tile: RGBImage, photoKey: [UInt8],
+                                   scrambles: String, region: Int, x: Int, y: Int) rethrows -> RGBImage {
+        let s = tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (tile.width / piece) * (tile.width / piece))
+        return scrambles == "cover" ? try reveal(scramble(tile, s)) : unscramble(try reveal(tile), s)
+    }
+
     /// The photo key for a keyed photo's record (§8); `.wrongKey` when the HMAC disagrees.
     public static func openKeyRecord(_ record: KeyRecord, _ secret: Secret?) throws -> [UInt8] {
         guard let secret = secret else {

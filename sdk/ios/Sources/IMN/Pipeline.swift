@@ -81,10 +81,6 @@ public enum Pipeline {
                   x0: t.core.x0, y0: t.core.y0)
     }
 
-    static func tileScramble(_ photoKey: [UInt8], _ region: Int, _ x: Int, _ y: Int, _ size: Int) -> Keys.Scramble {
-        Keys.tileScramble(photoKey: photoKey, region: region, x: x, y: y, count: (size / Keys.piece) * (size / Keys.piece))
-    }
-
     /// Put a Mask on every face and keep the originals for whoever may recover them. `masks`:
     /// "donors" (Masks v2, the default: a face of nobody from the bundle's bank; `donor` fixes
     /// which, else each face draws one at random) or "masknet" (the paper's; `identity`: a preset
@@ -244,11 +240,10 @@ public enum Pipeline {
             for t in try Tiles.tileLayout(region, tile: size, margin: record.margin) {
                 let (x, y) = (t.x, t.y)
                 let tile = rgb.crop(x0: x, y0: y, w: size, h: size)
-                var revealed: RGBImage
+                let revealed: RGBImage
                 if let photoKey = photoKey, let key = record.key {
-                    let s = tileScramble(photoKey, k, x, y, size)
-                    revealed = key.scrambles == "cover" ? try bundle.reveal(Keys.scramble(tile, s))
-                                                        : Keys.unscramble(try bundle.reveal(tile), s)
+                    revealed = try Keys.keyedReveal(bundle.reveal, tile, photoKey: photoKey, scrambles: key.scrambles,
+                                                    region: k, x: x, y: y)
                 } else {
                     revealed = try bundle.reveal(tile)
                 }

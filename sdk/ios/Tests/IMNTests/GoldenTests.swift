@@ -16,6 +16,13 @@ final class GoldenTests: XCTestCase {
         assertClose(TestEnv.flat(c["output"]), Align.cropTransform(landmarks, size: c["size"] as! Int).m, 1e-6)
     }
 
+    func testBlendBox() throws {
+        let c = try TestEnv.golden("geometry")["blend_box"] as! [String: Any]
+        let landmarks = (c["landmarks"] as! [[NSNumber]]).map { $0.map { $0.doubleValue } }
+        let size = c["size"] as! Int
+        XCTAssertEqual(TestEnv.flat(c["output"]), Align.blendBox(Align.cropTransform(landmarks, size: size), size: size))
+    }
+
     func testFaceAlpha() throws {
         let c = try TestEnv.golden("geometry")["face_alpha"] as! [String: Any]
         assertClose(TestEnv.flat(c["output"]), Align.faceAlpha(size: c["size"] as! Int).map(Double.init), 1e-6)

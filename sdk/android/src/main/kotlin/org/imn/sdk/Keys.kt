@@ -165,6 +165,15 @@ object Keys {
 
     fun unscramble(tile: RgbImage, s: Scramble, piece: Int = PIECE): RgbImage = movePieces(tile, s, piece, false)
 
+    /** The recovered tile at photo position (x, y) of region [region] of a keyed photo (§8): the
+     *  key's scramble goes around the network where protect put it, on the masked tile before
+     *  [reveal] ("cover") or on the revealed face after it ("face"). */
+    fun keyedReveal(reveal: (RgbImage) -> RgbImage, tile: RgbImage, photoKey: ByteArray, scrambles: String,
+                    region: Int, x: Int, y: Int): RgbImage {
+        val s = tileScramble(photoKey, region, x, y, (tile.width / PIECE) * (tile.width / PIECE))
+        return if (scrambles == "cover") reveal(scramble(tile, s)) else unscramble(reveal(tile), s)
+    }
+
     /** The photo key for a keyed photo's record (§8); [WrongKey] when the HMAC disagrees. */
     fun openKeyRecord(record: KeyRecord, secret: Secret?): ByteArray {
         if (secret == null) throw KeyRequired("this photo was protected with a key: pass its key file or passphrase to recover it")

@@ -197,9 +197,6 @@ object Pipeline {
     private fun pasteCore(out: RgbImage, image: RgbImage, t: Tiles.Tile) =
         out.paste(image.crop(t.core.x0 - t.x, t.core.y0 - t.y, t.core.width, t.core.height), t.core.x0, t.core.y0)
 
-    private fun tileScramble(photoKey: ByteArray, region: Int, x: Int, y: Int, size: Int) =
-        Keys.tileScramble(photoKey, region, x, y, (size / Keys.PIECE) * (size / Keys.PIECE))
-
     /** Inside `region`, where no face's blend reached, `round(w · masked + (1 − w) · revealed)`
      *  in float32 replaces the revealed pixel. */
     private fun mixUntouched(out: RgbImage, masked: RgbImage, region: Box, toCrops: List<Affine>, size: Int) {
@@ -262,11 +259,8 @@ object Pipeline {
             for (t in Tiles.tileLayout(region, size, record.margin)) {
                 val (x, y) = t.x to t.y
                 val tile = rgb.crop(x, y, size, size)
-                val revealed = when {
-                    photoKey == null -> bundle.reveal(tile)
-                    record.key.scrambles == "cover" -> bundle.reveal(Keys.scramble(tile, tileScramble(photoKey, k, x, y, size)))
-                    else -> Keys.unscramble(bundle.reveal(tile), tileScramble(photoKey, k, x, y, size))
-                }
+                val revealed = if (photoKey == null) bundle.reveal(tile)
+                               else Keys.keyedReveal(bundle::reveal, tile, photoKey, record.key.scrambles, k, x, y)
                 pasteCore(out, revealed, t)
             }
             mixUntouched(out, rgb, region, toCrops, size)

@@ -59,6 +59,13 @@ class GoldenTest {
         assertArrayEquals(TestEnv.flat(case["output"]), got, 1e-6)
     }
 
+    @Test fun blendBox() {
+        val case = geometry.getAsJsonObject("blend_box")
+        val landmarks = case.getAsJsonArray("landmarks").map { TestEnv.doubles(it) }.toTypedArray()
+        val size = case["size"].asInt
+        assertArrayEquals(TestEnv.flat(case["output"]), Align.blendBox(Align.cropTransform(landmarks, size), size), 0.0)
+    }
+
     @Test fun faceAlpha() {
         val case = geometry.getAsJsonObject("face_alpha")
         val got = Align.faceAlpha(case["size"].asInt).map { it.toDouble() }.toDoubleArray()
