@@ -79,6 +79,29 @@ def geometry_cases() -> dict:
     }
 
 
+def record_cases() -> dict:
+    """The records protect writes (sdk/spec/photo.md §5 and §7.3), built from fixed inputs: every
+    SDK builds the same JSON object (compared parsed; key order and number spelling may differ)."""
+    bundle = {"checkpoint_sha256": "ab" * 32, "target": "onnx", "precision": "fp32", "tile": 256,
+              "hide_sha256": "cd" * 32, "reveal_sha256": "ef" * 32}
+    regions = metadata.region_records([(10, 20, 490, 500)])
+    faces = [{"box": [100.5, 120.0, 300.2, 380.9], "score": 0.9987,
+              "landmarks": [[150.1, 200.2], [250.3, 200.4], [200.5, 260.6], [160.7, 320.8], [240.9, 321.0]],
+              "donor": 17}]
+    entry = {"kind": "key", "kdf": "hkdf-sha256", "cipher": "aes-256-gcm", "pixels": "plane-deflate", "step": 1,
+             "salt": "00" * 16, "nonce": "11" * 12, "check": "22" * 16, "bytes": 1234}
+    inputs = {"size": [640, 512], "bundle": bundle, "margin": 16, "regions": regions, "faces": faces,
+              "masks": "donors", "digest": "sha256:" + "3" * 64, "mode": "L"}
+    return {
+        "keyless": {"inputs": inputs, "output": metadata.keyless_record(
+            tuple(inputs["size"]), bundle, 16, regions, faces, "donors", inputs["digest"], "L"), "tolerance": "exact"},
+        "sealed": {"inputs": {"size": [640, 512], "regions": regions, "digest": inputs["digest"], "entry": entry,
+                              "mode": "RGB"},
+                   "output": metadata.sealed_record((640, 512), regions, inputs["digest"], entry, "RGB"),
+                   "tolerance": "exact"},
+    }
+
+
 def _pattern_u8(height: int, width: int, seed: float) -> np.ndarray:
     """``(H, W, 3)`` uint8 ``floor(pattern * 256)`` of ``_pattern``."""
     return np.minimum(_pattern((height, width, 3), seed) * 256, 255).astype(np.uint8)
@@ -242,7 +265,7 @@ def photo_case(runners, folder: Path) -> dict:
 def make_golden(runners, folder: Path, donors: np.ndarray) -> dict[str, dict]:
     """All cases; ``donors`` is the shipped 256-px bank (``imn_export.donors.bank.read_bank``)."""
     return {"detector": detector_cases(runners), "geometry": geometry_cases(),
-            "resample": resample_cases(), "keys": key_cases(), "seal": seal_cases(),
+            "resample": resample_cases(), "keys": key_cases(), "seal": seal_cases(), "records": record_cases(),
             "photo": photo_case(runners, folder),
             "masks": masks_cases(runners, donors, folder)}
 

@@ -127,6 +127,30 @@ def _check_sealed(entry, region_area: int) -> None:
     _int(entry.get("bytes"), "sealed.bytes", 16, 3 * region_area * 1001 // 1000 + (1 << 20))
 
 
+def region_records(regions: list[tuple[int, int, int, int]]) -> list[dict]:
+    """``[{"x", "y", "width", "height"}]`` of boxes ``(x0, y0, x1, y1)``."""
+    return [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
+
+
+def keyless_record(size: tuple[int, int], bundle: dict, margin: int, regions: list[dict], faces: list[dict],
+                   masks: str, digest: str, mode: str = "RGB") -> dict:
+    """A keyless photo's record (sdk/spec/photo.md §5, format 3)."""
+    record = {"format": KEYLESS_FORMAT_VERSION, "size": list(size), "bundle": bundle, "margin": margin,
+              "regions": regions, "faces": faces, "masks": masks, "digest": digest}
+    if mode == "L":  # recover gives it back as grayscale (absent: RGB)
+        record["mode"] = "L"
+    return record
+
+
+def sealed_record(size: tuple[int, int], regions: list[dict], digest: str, entry: dict, mode: str = "RGB") -> dict:
+    """A sealed photo's record (sdk/spec/photo.md §7.3): nothing in the clear beyond the regions."""
+    record = {"format": SEALED_FORMAT_VERSION, "size": list(size), "regions": regions, "digest": digest,
+              "sealed": entry}
+    if mode == "L":
+        record["mode"] = "L"
+    return record
+
+
 def parse_record(text_chunks: dict[str, str]) -> dict:
     """The validated record from a PNG's text chunks; ``NotProtected`` when there is none."""
     if CHUNK_KEY not in text_chunks:

@@ -190,7 +190,7 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
                              "landmarks": np.round(face.landmarks, 1).tolist(), **source})
     lap("mask")
 
-    region_records = [{"x": r[0], "y": r[1], "width": r[2] - r[0], "height": r[3] - r[1]} for r in regions]
+    region_records = metadata.region_records(regions)
     out = rgb if owned else rgb.copy()
     if secret is not None:
         return _seal(photo, out, blended, region_records, face_records, masks, secret, seal_quality,
@@ -203,11 +203,8 @@ def protect(image, bundle: Bundle, identity: int | np.ndarray | None = None,
         for x, y, core in tiles.tile_layout(region, size, margin):
             masked = bundle.hide(_tile(originals, region, x, y, size), _tile(blended[region], region, x, y, size))
             _write_core(out, masked, x, y, core)
-    record = {"format": metadata.KEYLESS_FORMAT_VERSION, "size": [w, h], "bundle": bundle.describe(),
-              "margin": margin, "regions": region_records, "faces": face_records, "masks": masks,
-              "digest": metadata.pixel_digest(out, region_records)}
-    if photo.mode == "L":  # recover gives it back as grayscale (absent: RGB)
-        record["mode"] = "L"
+    record = metadata.keyless_record((w, h), bundle.describe(), margin, region_records, face_records, masks,
+                                     metadata.pixel_digest(out, region_records), photo.mode)
     lap("hide")
     return ProtectedImage(out, photo.alpha, record, faces, skipped, list(photo.notes), seconds)
 
@@ -224,10 +221,7 @@ def _seal(photo: Photo, out: np.ndarray, blended: dict, region_records: list[dic
         out[region[1]:region[3], region[0]:region[2]] = pixels
     entry, sealing = seal.new_entry(secret, step)
     entry["bytes"] = len(plaintext) + seal.TAG_BYTES
-    record = {"format": metadata.SEALED_FORMAT_VERSION, "size": [w, h], "regions": region_records,
-              "digest": metadata.photo_digest(out, photo.alpha), "sealed": entry}
-    if photo.mode == "L":
-        record["mode"] = "L"
+    record = metadata.sealed_record((w, h), region_records, metadata.photo_digest(out, photo.alpha), entry, photo.mode)
     text = metadata.dump_record(record)
     ciphertext = seal.encrypt(sealing, entry, plaintext, text)
     lap("seal")

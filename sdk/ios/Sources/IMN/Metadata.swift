@@ -69,6 +69,31 @@ public enum Metadata {
         return "sha256:" + hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
+    /// `[{"x", "y", "width", "height"}]` of the regions.
+    public static func regionRecords(_ regions: [Box]) -> [[String: Int]] {
+        regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] }
+    }
+
+    /// A keyless photo's record (photo.md §5, format 3).
+    public static func keylessRecord(width: Int, height: Int, bundle: [String: Any], margin: Int, regions: [Box],
+                                     faces: [[String: Any]], masks: String, digest: String, mode: String) -> [String: Any] {
+        var record: [String: Any] = [
+            "format": keylessFormatVersion, "size": [width, height], "bundle": bundle, "margin": margin,
+            "regions": regionRecords(regions), "faces": faces, "masks": masks, "digest": digest]
+        if mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
+        return record
+    }
+
+    /// A sealed photo's record (photo.md §7.3), written with sorted keys (`Pipeline`'s
+    /// `recordText`), as the Python SDK's `dump_record` writes it.
+    public static func sealedRecord(width: Int, height: Int, regions: [Box], digest: String, entry: SealedEntry, mode: String) -> [String: Any] {
+        var record: [String: Any] = [
+            "format": sealedFormatVersion, "size": [width, height], "digest": digest, "sealed": entry.json,
+            "regions": regionRecords(regions)]
+        if mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
+        return record
+    }
+
     static func fail(_ message: String) -> IMNError { .invalidMetadata("imn metadata: \(message)") }
 
     /// An integer (not a bool, not a float) in [low, high].

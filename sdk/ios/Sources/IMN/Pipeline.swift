@@ -173,11 +173,9 @@ public enum Pipeline {
                                                 blended.crop(x0: t.x, y0: t.y, w: size, h: size)), t)
             }
         }
-        var record: [String: Any] = [
-            "format": Metadata.keylessFormatVersion, "size": [rgb.width, rgb.height], "bundle": bundle.describe(), "margin": margin,
-            "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] },
-            "faces": faceRecords, "masks": masks, "digest": Metadata.pixelDigest(out, regions)]
-        if photo.mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
+        let record = Metadata.keylessRecord(width: rgb.width, height: rgb.height, bundle: bundle.describe(), margin: margin,
+                                            regions: regions, faces: faceRecords, masks: masks,
+                                            digest: Metadata.pixelDigest(out, regions), mode: photo.mode)
         return ProtectedImage(rgb: out, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes)
     }
 
@@ -190,7 +188,7 @@ public enum Pipeline {
         progress("seal")
         let plaintext = try Seal.pack(photo.rgb, regions: regions, inner: ["faces": faceRecords, "masks": masks], step: step)
         let (entry, keys) = try Seal.newEntry(secret, step: step, bytes: plaintext.count + Seal.tagBytes)
-        let record = Seal.record(width: blended.width, height: blended.height, regions: regions,
+        let record = Metadata.sealedRecord(width: blended.width, height: blended.height, regions: regions,
                                  digest: Metadata.photoDigest(blended, alpha: photo.alpha), entry: entry, mode: photo.mode)
         let text = try Seal.text(record)
         return ProtectedImage(rgb: blended, alpha: photo.alpha, record: record, faces: faces, skipped: skipped, notes: photo.notes,

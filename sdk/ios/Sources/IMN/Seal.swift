@@ -312,16 +312,6 @@ public enum Seal {
         }
     }
 
-    /// A sealed photo's record (photo.md §7.3), written with sorted keys (`Pipeline`'s
-    /// `recordText`), as the Python SDK's `dump_record` writes it.
-    public static func record(width: Int, height: Int, regions: [Box], digest: String, entry: SealedEntry, mode: String) -> [String: Any] {
-        var record: [String: Any] = [
-            "format": Metadata.sealedFormatVersion, "size": [width, height], "digest": digest, "sealed": entry.json,
-            "regions": regions.map { ["x": $0.x0, "y": $0.y0, "width": $0.width, "height": $0.height] }]
-        if mode == "L" { record["mode"] = "L" }  // recover gives it back as grayscale (absent: RGB)
-        return record
-    }
-
     /// The exact text a record is stored as: compact JSON, keys sorted (what the ciphertext is
     /// bound to; for ASCII records it is the Python SDK's `dump_record`).
     public static func text(_ record: [String: Any]) throws -> String {

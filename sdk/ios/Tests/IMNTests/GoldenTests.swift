@@ -81,6 +81,25 @@ final class GoldenTests: XCTestCase {
         XCTAssertEqual((m["output"] as! [Any]).map { TestEnv.flat($0).map { Int($0) } }, merged.map { [$0.x0, $0.y0, $0.x1, $0.y1] })
     }
 
+    /// The records protect writes, from records.json's inputs; each must also parse.
+    func testRecords() throws {
+        let records = try TestEnv.golden("records")
+        let keyless = records["keyless"] as! [String: Any], i = keyless["inputs"] as! [String: Any]
+        let size = i["size"] as! [Int]
+        let regions = (i["regions"] as! [[String: Int]]).map { Box($0["x"]!, $0["y"]!, $0["x"]! + $0["width"]!, $0["y"]! + $0["height"]!) }
+        let built = Metadata.keylessRecord(width: size[0], height: size[1], bundle: i["bundle"] as! [String: Any],
+                                           margin: i["margin"] as! Int, regions: regions, faces: i["faces"] as! [[String: Any]],
+                                           masks: i["masks"] as! String, digest: i["digest"] as! String, mode: i["mode"] as! String)
+        XCTAssertTrue((built as NSDictionary).isEqual(to: keyless["output"] as! [String: Any]))
+        XCTAssertEqual(try Metadata.parseRecord(["imn": try Seal.text(built)]).margin, 16)
+        let sealed = records["sealed"] as! [String: Any], s = sealed["inputs"] as! [String: Any]
+        let parsed = try Metadata.parseRecord(["imn": try Seal.text(sealed["output"] as! [String: Any])])
+        let sealedSize = s["size"] as! [Int]
+        let rebuilt = Metadata.sealedRecord(width: sealedSize[0], height: sealedSize[1], regions: parsed.regions,
+                                            digest: s["digest"] as! String, entry: parsed.sealed!, mode: s["mode"] as! String)
+        XCTAssertTrue((rebuilt as NSDictionary).isEqual(to: sealed["output"] as! [String: Any]))
+    }
+
     func testNMS() throws {
         let n = try TestEnv.golden("geometry")["nms"] as! [String: Any]
         let kept = Detect.nms((n["boxes"] as! [Any]).map { TestEnv.flat($0) }, TestEnv.flat(n["scores"]), (n["threshold"] as! NSNumber).doubleValue)
@@ -216,7 +235,7 @@ final class GoldenTests: XCTestCase {
         let record = try Metadata.parseRecord([Metadata.chunkKey: text])
         let entry = try XCTUnwrap(record.sealed)
         // The record this SDK writes for the same photo and entry is the Python SDK's, byte for byte.
-        XCTAssertEqual(try Seal.text(Seal.record(width: photo.width, height: photo.height, regions: record.regions,
+        XCTAssertEqual(try Seal.text(Metadata.sealedRecord(width: photo.width, height: photo.height, regions: record.regions,
                                                  digest: Metadata.photoDigest(photo, alpha: nil), entry: entry, mode: "RGB")), text)
         let keys = try Seal.openKeys(entry, .key(Keys.unhex(seal["key"] as! String)!))
         let plaintext = Keys.unhex(seal["plaintext"] as! String)!, ciphertext = Keys.unhex(seal["ciphertext"] as! String)!

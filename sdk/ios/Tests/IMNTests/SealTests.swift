@@ -83,7 +83,7 @@ final class SealTests: XCTestCase {
         let (entry, keys) = try Seal.newEntry(secret, step: step, bytes: plaintext.count + Seal.tagBytes)
         var masked = rgb
         for r in regions { masked.paste(RGBImage(width: r.width, height: r.height, pixels: [UInt8](repeating: 120, count: r.width * r.height * 3)), x0: r.x0, y0: r.y0) }
-        let text = try Seal.text(Seal.record(width: rgb.width, height: rgb.height, regions: regions,
+        let text = try Seal.text(Metadata.sealedRecord(width: rgb.width, height: rgb.height, regions: regions,
                                              digest: Metadata.photoDigest(masked, alpha: nil), entry: entry, mode: "RGB"))
         return try PhotoIO.writePNG(folder.appendingPathComponent("sealed.png"), masked, alpha: nil, text: [Metadata.chunkKey: text],
                                     codec: codec, chunks: [Seal.chunkType: try Seal.encrypt(keys, entry, plaintext, recordText: text)])

@@ -57,6 +57,38 @@ object Metadata {
         addProperty("x", r.x0); addProperty("y", r.y0); addProperty("width", r.width); addProperty("height", r.height)
     }
 
+    /** A keyless photo's record (photo.md §5, format 3). */
+    fun keylessRecord(width: Int, height: Int, bundle: JsonObject, margin: Int, regions: List<Box>, faces: JsonArray,
+                      masks: String, digest: String, mode: String): JsonObject = JsonObject().apply {
+        addProperty("format", KEYLESS_FORMAT_VERSION)
+        add("size", JsonArray().apply { add(width); add(height) })
+        add("bundle", bundle)
+        addProperty("margin", margin)
+        add("regions", JsonArray().apply { regions.forEach { add(regionJson(it)) } })
+        add("faces", faces)
+        addProperty("masks", masks)
+        addProperty("digest", digest)
+        if (mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
+    }
+
+    /** A sealed photo's record (photo.md §7.3), its keys in sorted order as the Python SDK's
+     *  `dump_record` writes them, so both SDKs store the same text for the same photo. */
+    fun sealedRecord(width: Int, height: Int, regions: List<Box>, digest: String, entry: SealedEntry, mode: String): JsonObject =
+        JsonObject().apply {
+            addProperty("digest", digest)
+            addProperty("format", SEALED_FORMAT_VERSION)
+            if (mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
+            add("regions", JsonArray().apply {
+                regions.forEach { r ->
+                    add(JsonObject().apply {
+                        addProperty("height", r.height); addProperty("width", r.width); addProperty("x", r.x0); addProperty("y", r.y0)
+                    })
+                }
+            })
+            add("sealed", entry.toJson())
+            add("size", JsonArray().apply { add(width); add(height) })
+        }
+
     private fun fail(message: String): Nothing = throw InvalidMetadata("imn metadata: $message")
 
     private fun int(value: JsonElement?, name: String, low: Int = 0, high: Int = 1 shl 20): Int =

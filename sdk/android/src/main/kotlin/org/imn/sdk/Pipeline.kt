@@ -163,17 +163,8 @@ object Pipeline {
                 pasteCore(out, bundle.hide(rgb.crop(t.x, t.y, size, size), blended.crop(t.x, t.y, size, size)), t)
             }
         }
-        val record = JsonObject().apply {
-            addProperty("format", Metadata.KEYLESS_FORMAT_VERSION)
-            add("size", JsonArray().apply { add(rgb.width); add(rgb.height) })
-            add("bundle", bundle.describe())
-            addProperty("margin", margin)
-            add("regions", JsonArray().apply { regions.forEach { add(Metadata.regionJson(it)) } })
-            add("faces", faceRecords)
-            addProperty("masks", masks)
-            addProperty("digest", Metadata.pixelDigest(out, regions))
-            if (photo.mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
-        }
+        val record = Metadata.keylessRecord(rgb.width, rgb.height, bundle.describe(), margin, regions, faceRecords, masks,
+                                            Metadata.pixelDigest(out, regions), photo.mode)
         return ProtectedImage(out, photo.alpha, record, faces, skipped, photo.notes)
     }
 
@@ -187,7 +178,7 @@ object Pipeline {
         val inner = JsonObject().apply { add("faces", faceRecords); addProperty("masks", masks) }
         val plaintext = Seal.pack(photo.rgb, regions, inner, step)
         val (entry, keys) = Seal.newEntry(secret, step, plaintext.size.toLong() + Seal.TAG_BYTES)
-        val record = Seal.record(blended.width, blended.height, regions, Metadata.photoDigest(blended, photo.alpha), entry, photo.mode)
+        val record = Metadata.sealedRecord(blended.width, blended.height, regions, Metadata.photoDigest(blended, photo.alpha), entry, photo.mode)
         val text = record.toString()
         val ciphertext = Seal.encrypt(keys, entry, plaintext, text)
         return ProtectedImage(blended, photo.alpha, record, faces, skipped, photo.notes, text, ciphertext)

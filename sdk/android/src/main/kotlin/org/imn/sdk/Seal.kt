@@ -288,23 +288,6 @@ object Seal {
             throw ImageModified("the sealed data or the photo's record was altered after protection: nothing was recovered")
         }
 
-    /** A sealed photo's record (photo.md §7.3), its keys in sorted order as the Python SDK's
-     *  `dump_record` writes them, so both SDKs store the same text for the same photo. */
-    fun record(width: Int, height: Int, regions: List<Box>, digest: String, entry: SealedEntry, mode: String): JsonObject =
-        JsonObject().apply {
-            addProperty("digest", digest)
-            addProperty("format", Metadata.SEALED_FORMAT_VERSION)
-            if (mode == "L") addProperty("mode", "L")  // recover gives it back as grayscale (absent: RGB)
-            add("regions", JsonArray().apply {
-                regions.forEach { r ->
-                    add(JsonObject().apply {
-                        addProperty("height", r.height); addProperty("width", r.width); addProperty("x", r.x0); addProperty("y", r.y0)
-                    })
-                }
-            })
-            add("sealed", entry.toJson())
-            add("size", JsonArray().apply { add(width); add(height) })
-        }
 }
 
 /** Argon2id's cost: memory in KiB, passes and lanes (photo.md §7.1). */

@@ -95,6 +95,27 @@ class GoldenTest {
                      merged.map { listOf(it.x0, it.y0, it.x1, it.y1) })
     }
 
+    /** The records protect writes, from records.json's inputs; each must also parse. */
+    @Test fun records() {
+        val records = TestEnv.golden("records")
+        val keyless = records.getAsJsonObject("keyless")
+        val i = keyless.getAsJsonObject("inputs")
+        val size = i.getAsJsonArray("size")
+        val regions = i.getAsJsonArray("regions").map {
+            val r = it.asJsonObject
+            Box(r["x"].asInt, r["y"].asInt, r["x"].asInt + r["width"].asInt, r["y"].asInt + r["height"].asInt)
+        }
+        assertEquals(keyless["output"], Metadata.keylessRecord(size[0].asInt, size[1].asInt, i.getAsJsonObject("bundle"),
+                     i["margin"].asInt, regions, i.getAsJsonArray("faces"), i["masks"].asString, i["digest"].asString,
+                     i["mode"].asString))
+        assertEquals(16, Metadata.parseRecord(mapOf("imn" to keyless["output"].toString())).margin)
+        val sealed = records.getAsJsonObject("sealed")
+        val s = sealed.getAsJsonObject("inputs")
+        val parsed = Metadata.parseRecord(mapOf("imn" to sealed["output"].toString()))
+        assertEquals(sealed["output"], Metadata.sealedRecord(s.getAsJsonArray("size")[0].asInt, s.getAsJsonArray("size")[1].asInt,
+                     parsed.regions, s["digest"].asString, parsed.sealed!!, s["mode"].asString))
+    }
+
     @Test fun nms() {
         val n = geometry.getAsJsonObject("nms")
         val kept = Detect.nms(n.getAsJsonArray("boxes").map { TestEnv.doubles(it) }, TestEnv.doubles(n["scores"]), n["threshold"].asDouble)
@@ -211,7 +232,7 @@ class GoldenTest {
         val record = Metadata.parseRecord(mapOf(Metadata.CHUNK_KEY to text))
         val entry = record.sealed!!
         // The record this SDK writes for the same photo and entry is the Python SDK's, byte for byte.
-        assertEquals(text, Seal.record(photo.width, photo.height, record.regions, Metadata.photoDigest(photo, null),
+        assertEquals(text, Metadata.sealedRecord(photo.width, photo.height, record.regions, Metadata.photoDigest(photo, null),
                                        entry, "RGB").toString())
         val keys = Seal.openKeys(entry, Keys.Secret.ofKey(Keys.unhex(seal["key"].asString)))
         val plaintext = Keys.unhex(seal["plaintext"].asString)

@@ -92,7 +92,7 @@ class SealTest {
         val (entry, keys) = Seal.newEntry(secret, step, plaintext.size.toLong() + Seal.TAG_BYTES)
         val masked = rgb.copy()
         for (r in regions) masked.paste(RgbImage(r.width, r.height, ByteArray(r.width * r.height * 3) { 120 }), r.x0, r.y0)
-        val text = Seal.record(rgb.width, rgb.height, regions, Metadata.photoDigest(masked, null), entry, "RGB").toString()
+        val text = Metadata.sealedRecord(rgb.width, rgb.height, regions, Metadata.photoDigest(masked, null), entry, "RGB").toString()
         return PhotoIo.writePng(File(folder, "sealed.png"), masked, null, mapOf(Metadata.CHUNK_KEY to text), ImageIoCodec,
                                 chunks = mapOf(Seal.CHUNK_TYPE to Seal.encrypt(keys, entry, plaintext, text)))
     }
