@@ -43,7 +43,7 @@ def computed(bundle, tmp_path_factory):
     return cases
 
 
-@pytest.mark.parametrize("name", ["detector", "geometry", "resample", "keys", "seal", "records", "photo", "masks"])
+@pytest.mark.parametrize("name", ["detector", "geometry", "resample", "keys", "seal", "records", "constants", "photo", "masks"])
 def test_golden_vectors_reproduce(computed, name):
     expected = json.loads((GOLDEN / f"{name}.json").read_text())
     got = computed[name]

@@ -79,6 +79,20 @@ def geometry_cases() -> dict:
     }
 
 
+def constant_cases() -> dict:
+    """The pipeline's constants: each SDK states its own, and they must agree with these."""
+    from imn_sdk import bundle, detect, keys, pipeline
+
+    return {"pipeline": {"values": {"min_face_pixels": pipeline.MIN_FACE_PIXELS, "detect_max_pixels": pipeline.DETECT_MAX_PIXELS,
+                       "untouched_masked_weight": float(pipeline.UNTOUCHED_MASKED_WEIGHT),
+                       "tile_margin": tiles.MARGIN, "key_piece": keys.PIECE,
+                       "donor_candidates": bundle.DONOR_CANDIDATES, "detect_thresholds": list(detect.THRESHOLDS),
+                       "detect_scale_factor": detect.SCALE_FACTOR,
+                       "formats": {"legacy": metadata.FORMAT_VERSION, "sealed": metadata.SEALED_FORMAT_VERSION,
+                                   "keyless": metadata.KEYLESS_FORMAT_VERSION}},
+            "tolerance": "exact"}}
+
+
 def record_cases() -> dict:
     """The records protect writes (sdk/spec/photo.md §5 and §7.3), built from fixed inputs: every
     SDK builds the same JSON object (compared parsed; key order and number spelling may differ)."""
@@ -266,6 +280,7 @@ def make_golden(runners, folder: Path, donors: np.ndarray) -> dict[str, dict]:
     """All cases; ``donors`` is the shipped 256-px bank (``imn_export.donors.bank.read_bank``)."""
     return {"detector": detector_cases(runners), "geometry": geometry_cases(),
             "resample": resample_cases(), "keys": key_cases(), "seal": seal_cases(), "records": record_cases(),
+            "constants": constant_cases(),
             "photo": photo_case(runners, folder),
             "masks": masks_cases(runners, donors, folder)}
 

@@ -81,6 +81,22 @@ final class GoldenTests: XCTestCase {
         XCTAssertEqual((m["output"] as! [Any]).map { TestEnv.flat($0).map { Int($0) } }, merged.map { [$0.x0, $0.y0, $0.x1, $0.y1] })
     }
 
+    /// This SDK's pipeline constants are the reference SDK's (constants.json).
+    func testConstants() throws {
+        let v = (try TestEnv.golden("constants")["pipeline"] as! [String: Any])["values"] as! [String: Any]
+        XCTAssertEqual(v["min_face_pixels"] as! Double, Pipeline.minFacePixels)
+        XCTAssertEqual(v["detect_max_pixels"] as! Double, Pipeline.detectMaxPixels)
+        XCTAssertEqual(v["untouched_masked_weight"] as! Double, Double(Pipeline.untouchedMaskedWeight))
+        XCTAssertEqual(v["tile_margin"] as! Int, Tiles.margin)
+        XCTAssertEqual(v["key_piece"] as! Int, Keys.piece)
+        XCTAssertEqual(v["donor_candidates"] as! Int, IMNBundle.donorCandidates)
+        XCTAssertEqual(TestEnv.flat(v["detect_thresholds"]), Detect.thresholds)
+        XCTAssertEqual(v["detect_scale_factor"] as! Double, Detect.scaleFactor)
+        let formats = v["formats"] as! [String: Int]
+        XCTAssertEqual([formats["legacy"]!, formats["sealed"]!, formats["keyless"]!],
+                       [Metadata.formatVersion, Metadata.sealedFormatVersion, Metadata.keylessFormatVersion])
+    }
+
     /// The records protect writes, from records.json's inputs; each must also parse.
     func testRecords() throws {
         let records = try TestEnv.golden("records")

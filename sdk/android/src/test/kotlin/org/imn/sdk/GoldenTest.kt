@@ -95,6 +95,22 @@ class GoldenTest {
                      merged.map { listOf(it.x0, it.y0, it.x1, it.y1) })
     }
 
+    /** This SDK's pipeline constants are the reference SDK's (constants.json). */
+    @Test fun constants() {
+        val v = TestEnv.golden("constants").getAsJsonObject("pipeline").getAsJsonObject("values")
+        assertEquals(v["min_face_pixels"].asInt, Pipeline.MIN_FACE_PIXELS)
+        assertEquals(v["detect_max_pixels"].asInt, Pipeline.DETECT_MAX_PIXELS)
+        assertEquals(v["untouched_masked_weight"].asDouble, Pipeline.UNTOUCHED_MASKED_WEIGHT.toDouble(), 0.0)
+        assertEquals(v["tile_margin"].asInt, Tiles.MARGIN)
+        assertEquals(v["key_piece"].asInt, Keys.PIECE)
+        assertEquals(v["donor_candidates"].asInt, Bundle.DONOR_CANDIDATES)
+        assertArrayEquals(TestEnv.flat(v["detect_thresholds"]), Detect.THRESHOLDS, 0.0)
+        assertEquals(v["detect_scale_factor"].asDouble, Detect.SCALE_FACTOR, 0.0)
+        val formats = v.getAsJsonObject("formats")
+        assertEquals(listOf(formats["legacy"].asInt, formats["sealed"].asInt, formats["keyless"].asInt),
+                     listOf(Metadata.FORMAT_VERSION, Metadata.SEALED_FORMAT_VERSION, Metadata.KEYLESS_FORMAT_VERSION))
+    }
+
     /** The records protect writes, from records.json's inputs; each must also parse. */
     @Test fun records() {
         val records = TestEnv.golden("records")
