@@ -80,6 +80,7 @@ def _case(args) -> dict:
     bundle_dir, face_paths, threads, repeats, seed, target, precision, mode = args
     from imn_export.evaluate.photos import background, build_scene
     from imn_sdk import Bundle, Secret, generate_key, protect, recover
+    from imn_sdk.tiles import tile_layout
 
     secret = Secret(key=generate_key()) if mode == "sealed" else None
 
@@ -110,7 +111,10 @@ def _case(args) -> dict:
                  "regions_raw_mb": sum(3 * x["width"] * x["height"] for x in result.record["regions"]) / 1e6}
     median = lambda runs: {k: statistics.median(r[k] for r in runs) for k in runs[0]}  # noqa: E731
     p, r = median(protect_runs), median(recover_runs)
-    tiles = sum(x["width"] * x["height"] for x in result.record["regions"]) // bundle.size ** 2
+    # Tiles the network ran on (keyless: the record's layout; sealed regions run none).
+    tiles = 0 if result.is_sealed else sum(
+        len(tile_layout((x["x"], x["y"], x["x"] + x["width"], x["y"] + x["height"]), bundle.size,
+                        result.record.get("margin", 0))) for x in result.record["regions"])
     floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
     detector = {name: sum(times) / repeats for name, times in detector_s.items()}  # per protect
     return {"mode": mode, "faces": len(face_paths), "found": len(result.faces), "tiles": tiles, **sizes,
