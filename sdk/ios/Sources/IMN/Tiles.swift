@@ -77,10 +77,11 @@ public enum Tiles {
 
     /// (origin, core start, core end) of each tile along one axis of a region.
     static func axis(_ start: Int, _ end: Int, _ tile: Int, _ margin: Int) throws -> [(Int, Int, Int)] {
+        let pitch = try self.pitch(tile, margin)  // a bad margin says so, as in Python and Kotlin
         guard fits(end - start, tile: tile, margin: margin) else {
             throw IMNError.invalidImage("a region side of \(end - start) px is not whole \(tile)-px tiles with margin \(margin)")
         }
-        let origins = Array(stride(from: start, through: end - tile, by: try pitch(tile, margin)))
+        let origins = Array(stride(from: start, through: end - tile, by: pitch))
         let cuts = [start] + origins.dropFirst().map { $0 + margin } + [end]
         return origins.enumerated().map { ($0.element, cuts[$0.offset], cuts[$0.offset + 1]) }
     }
