@@ -183,7 +183,10 @@ def parse_record(text_chunks: dict[str, str]) -> dict:
         tile = _int(bundle.get("tile"), "bundle.tile", 2)
     margin = 0
     if version == KEYLESS_FORMAT_VERSION:
-        margin = _int(record.get("margin"), "margin", 0, tile // 2 - 1)
+        # At most a quarter tile: neighbours then step at least half a tile, so a crafted record
+        # cannot ask for more than about 4x the tiles of an edge-to-edge layout (a margin near
+        # half the tile would make a 2-px step: millions of tiles, hours of CPU).
+        margin = _int(record.get("margin"), "margin", 0, tile // 4)
         if margin % 2:
             raise InvalidMetadata(f"imn metadata: margin must be even, got {margin}")
     elif "margin" in record:

@@ -194,7 +194,8 @@ public enum Metadata {
         }
         var margin = 0
         if version == keylessFormatVersion {
-            margin = try int(record["margin"], "margin", low: 0, high: tile / 2 - 1)
+            // At most a quarter tile, so a crafted record cannot ask for millions of tiles.
+            margin = try int(record["margin"], "margin", low: 0, high: tile / 4)
             if margin % 2 != 0 { throw fail("margin must be even, got \(margin)") }
         } else if record["margin"] != nil {
             throw fail("a margin needs format \(keylessFormatVersion)")

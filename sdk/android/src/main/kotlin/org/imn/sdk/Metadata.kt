@@ -197,7 +197,8 @@ object Metadata {
         val tile = if (bundle == null) 1 else int(bundle.get("tile"), "bundle.tile", 2)
         var margin = 0
         if (version == KEYLESS_FORMAT_VERSION) {
-            margin = int(record.get("margin"), "margin", 0, tile / 2 - 1)
+            // At most a quarter tile, so a crafted record cannot ask for millions of tiles.
+            margin = int(record.get("margin"), "margin", 0, tile / 4)
             if (margin % 2 != 0) fail("margin must be even, got $margin")
         } else if (record.has("margin")) {
             fail("a margin needs format $KEYLESS_FORMAT_VERSION")
