@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from imn_export.evaluate.photos import tile_cuts
 from imn_export.io import list_images
 from imn_sdk import Bundle, protect, recover, tiles
 
@@ -35,10 +36,7 @@ def cut_errors(photo: np.ndarray, recovered: np.ndarray, record: dict, size: int
         box = (r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
         error = np.abs(recovered[box[1]:box[3], box[0]:box[2]].astype(np.float64)
                        - photo[box[1]:box[3], box[0]:box[2]]).mean(2)
-        cuts = np.zeros(error.shape, bool)
-        for _x, _y, (x0, y0, _x1, _y1) in tiles.tile_layout(box, size, record.get("margin", 0)):
-            cuts[:, max(x0 - box[0] - 1, 0):x0 - box[0] + 1] |= x0 > box[0]
-            cuts[max(y0 - box[1] - 1, 0):y0 - box[1] + 1, :] |= y0 > box[1]
+        cuts = tile_cuts(box, size, record.get("margin", 0))
         if cuts.any():
             rows.append({"ratio": error[cuts].mean() / error[~cuts].mean(),
                          "cuts_p99_5": np.percentile(error[cuts], 99.5), "cuts_max": error[cuts].max()})

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from imn_export.evaluate.photos import tile_cuts
 from imn_export.io import list_images
 from imn_sdk import Bundle, tiles
 
@@ -31,11 +32,7 @@ def run_layout(bundle: Bundle, original: np.ndarray, cover: np.ndarray, margin: 
             tile = (bundle.hide(source[y:y + size, x:x + size], cover[y:y + size, x:x + size]) if step == "hide"
                     else bundle.reveal(source[y:y + size, x:x + size]))
             out[y0:y1, x0:x1] = tile[y0 - y:y1 - y, x0 - x:x1 - x]
-    cuts = np.zeros((side, side), bool)
-    for _x, _y, (x0, y0, _x1, _y1) in layout:
-        cuts[:, max(x0 - 1, 0):x0 + 1] |= x0 > 0
-        cuts[max(y0 - 1, 0):y0 + 1, :] |= y0 > 0
-    return recovered, cuts
+    return recovered, tile_cuts((0, 0, side, side), size, margin)
 
 
 def main() -> None:

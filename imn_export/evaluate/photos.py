@@ -20,6 +20,21 @@ from imn_export.io import read_rgb
 from imn_export.metrics import image_metrics, mean_metrics
 
 
+def tile_cuts(region: tuple[int, int, int, int], tile: int, margin: int) -> np.ndarray:
+    """``(H, W)`` bool over ``region``: the 2-px lines along every cut between the cores of its
+    tiles (``imn_sdk.tiles.tile_layout``), where a seam would show."""
+    from imn_sdk.tiles import tile_layout
+
+    x0, y0, x1, y1 = region
+    cuts = np.zeros((y1 - y0, x1 - x0), bool)
+    for _x, _y, (cx0, cy0, _cx1, _cy1) in tile_layout(region, tile, margin):
+        if cx0 > x0:
+            cuts[:, cx0 - x0 - 1:cx0 - x0 + 1] = True
+        if cy0 > y0:
+            cuts[cy0 - y0 - 1:cy0 - y0 + 1, :] = True
+    return cuts
+
+
 def background(index: int) -> np.ndarray:
     """A face-free photo ``(H, W, 3)`` uint8 shipped with scikit-image."""
     from skimage import data
