@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from imn_export.io import list_images, read_rgb
+from imn_export.io import read_rgb
 
 # Every 13th image (by sorted name) is validation: 307 of the 3,979 shared faces, spread over
 # the folder, which is ordered by gender and ethnicity.

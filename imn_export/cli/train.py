@@ -154,8 +154,8 @@ def cmd_make_masks(args: argparse.Namespace) -> int:
 
 def cmd_train_masknet(args: argparse.Namespace) -> int:
     from imn_export.weights import IDENTITY_WEIGHTS_NAME, shipped_or
-    from imn_export.train.masknet_trainer import (MaskNetLossWeights, MaskNetTrainConfig,
-                                                  train_masknet)
+    from imn_export.train.losses import MaskNetLossWeights
+    from imn_export.train.masknet_trainer import MaskNetTrainConfig, train_masknet
     config = MaskNetTrainConfig(
         data=args.data, out=args.out,
         identity_encoder=str(shipped_or(args.identity_encoder, IDENTITY_WEIGHTS_NAME)),

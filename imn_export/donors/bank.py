@@ -188,7 +188,7 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
     stored = np.load(data / "dlib.npz")
     names = {Path(p).name for p in train}
     training = stored["descriptor"][[Path(str(f)).name in names for f in stored["files"]]]
-    sex = apparent_male = None
+    sex, apparent_male = None, None
     if (data / "labels.csv").is_file():
         from imn_export.donors.choice import fit_sex_classifier, identity_graph, identity_vectors
         from imn_export.weights import load_identity_encoder

@@ -14,6 +14,7 @@ from imn_export.data import load_faces, photometric_jitter, split_train_val
 from imn_export.identity.descriptor_cache import describe_folder
 from imn_export.io import list_images
 from imn_export.nn.identity_encoder import IdentityEncoder, IdentityEncoderConfig, embed, resize_faces
+from imn_export.train.losses import distillation_loss
 from imn_export.train.run_folder import RunFolder, StepBudget, cosine_lr
 
 
@@ -81,15 +82,6 @@ def _augment(faces: torch.Tensor, targets: torch.Tensor, mirrored: torch.Tensor,
         x = torch.roll(F.pad(x, [max_shift] * 4, mode="replicate"), (dy, dx), (-2, -1))
         x = x[..., max_shift:-max_shift, max_shift:-max_shift]
     return photometric_jitter(x, generator, probability=0.5, max_contrast=1.3, max_shift=0.1), y
-
-
-def distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
-                      relation_weight: float) -> torch.Tensor:
-    """``1 - cos`` per face plus the MSE between the batch's two cosine-similarity matrices."""
-    loss = (1 - (student * teacher).sum(1)).mean()
-    if relation_weight:
-        loss = loss + relation_weight * F.mse_loss(student @ student.T, teacher @ teacher.T)
-    return loss
 
 
 def _best_threshold(same: np.ndarray, different: np.ndarray) -> float:

@@ -1,4 +1,10 @@
-"""IMN training losses (paper section 2.4) and the 8-bit rounding the masked face goes through."""
+"""The training losses of the three networks, one section each.
+
+- hiding network: the paper's 1:3:1 loss (section 2.4) and the 8-bit rounding the masked face
+  goes through;
+- Mask-net: SimSwap's terms (identity, reconstruction, feature matching, hinge adversarial);
+- identity encoder: distillation from dlib's descriptors.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,12 @@ import torch
 import torch.nn.functional as F
 from kornia.losses import ssim_loss
 
+from imn_export.nn.identity_encoder import IdentityEncoder
+from imn_export.nn.masknet import MaskNet, PatchDiscriminator
 from imn_export.nn.wavelet import low_frequency
 
+
+# --- hiding network (paper section 2.4) ---------------------------------------------------------
 
 @dataclass(frozen=True)
 class LossWeights:
@@ -79,3 +89,62 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
 def total_loss(terms: dict[str, torch.Tensor], weights: LossWeights) -> torch.Tensor:
     return (weights.embedding * terms["embedding"] + weights.recovering * terms["recovering"]
             + weights.low_frequency * terms["low_frequency"])
+
+
+# --- Mask-net (SimSwap) -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MaskNetLossWeights:
+    """SimSwap's weights: identity 10, reconstruction 10, feature matching 10, adversarial 1."""
+
+    identity: float = 10.0
+    reconstruction: float = 10.0
+    feature_matching: float = 10.0
+    adversarial: float = 1.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _shifted(x: torch.Tensor, generator: torch.Generator, max_shift: int = 4) -> torch.Tensor:
+    """A random translation, so the Mask must carry the identity robustly, not as a pattern the
+    frozen encoder happens to read at one position."""
+    dy, dx = (int(v) for v in torch.randint(-max_shift, max_shift + 1, (2,), generator=generator))
+    return torch.roll(x, (dy, dx), (-2, -1))
+
+
+def generator_losses(masknet: MaskNet, discriminator: PatchDiscriminator, encoder: IdentityEncoder,
+                     faces: torch.Tensor, identity: torch.Tensor, own: torch.Tensor,
+                     generator: torch.Generator) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Loss terms for faces ``(B, 3, S, S)``, requested identities ``(B, D)`` and a mask ``own``
+    ``(B,)`` of the faces asked to keep their identity. Returns the terms and the Masks."""
+    masks = masknet.generate(faces, identity)
+    fake_logits, fake_features = discriminator(masks)
+    with torch.no_grad():
+        _, real_features = discriminator(faces)
+    cosine = (encoder(_shifted(masks, generator)) * identity).sum(1)
+    per_face_l1 = (masks - faces).abs().mean(dim=(1, 2, 3))
+    terms = {
+        "identity": (1 - cosine).mean(),
+        "reconstruction": (per_face_l1 * own).sum() / own.sum().clamp(min=1),
+        "feature_matching": sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features)),
+        "adversarial": -fake_logits.mean(),
+    }
+    return terms, masks
+
+
+def discriminator_loss(discriminator: PatchDiscriminator, real: torch.Tensor,
+                       fake: torch.Tensor) -> torch.Tensor:
+    """Hinge loss."""
+    return (F.relu(1 - discriminator(real)[0]).mean() + F.relu(1 + discriminator(fake)[0]).mean())
+
+
+# --- identity encoder (distilled from dlib) ------------------------------------------------------
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
+                      relation_weight: float) -> torch.Tensor:
+    """``1 - cos`` per face plus the MSE between the batch's two cosine-similarity matrices."""
+    loss = (1 - (student * teacher).sum(1)).mean()
+    if relation_weight:
+        loss = loss + relation_weight * F.mse_loss(student @ student.T, teacher @ teacher.T)
+    return loss

@@ -12,27 +12,14 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 
 from imn_export.data import load_faces, split_train_val
 from imn_export.io import list_images
 from imn_export.nn.identity_encoder import IdentityEncoder, embed, resize_faces
 from imn_export.nn.masknet import MaskNet, MaskNetConfig, PatchDiscriminator
+from imn_export.train.losses import MaskNetLossWeights, discriminator_loss, generator_losses
 from imn_export.train.run_folder import RunFolder, StepBudget, cosine_lr
 from imn_export.weights import load_checkpoint, load_identity_encoder
-
-
-@dataclass(frozen=True)
-class MaskNetLossWeights:
-    """SimSwap's weights: identity 10, reconstruction 10, feature matching 10, adversarial 1."""
-
-    identity: float = 10.0
-    reconstruction: float = 10.0
-    feature_matching: float = 10.0
-    adversarial: float = 1.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -59,39 +46,6 @@ class MaskNetTrainConfig:
         d = asdict(self)
         d["weights"], d["masknet"] = self.weights.to_dict(), self.masknet.to_dict()
         return d
-
-
-def _shifted(x: torch.Tensor, generator: torch.Generator, max_shift: int = 4) -> torch.Tensor:
-    """A random translation, so the Mask must carry the identity robustly, not as a pattern the
-    frozen encoder happens to read at one position."""
-    dy, dx = (int(v) for v in torch.randint(-max_shift, max_shift + 1, (2,), generator=generator))
-    return torch.roll(x, (dy, dx), (-2, -1))
-
-
-def generator_losses(masknet: MaskNet, discriminator: PatchDiscriminator, encoder: IdentityEncoder,
-                     faces: torch.Tensor, identity: torch.Tensor, own: torch.Tensor,
-                     generator: torch.Generator) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Loss terms for faces ``(B, 3, S, S)``, requested identities ``(B, D)`` and a mask ``own``
-    ``(B,)`` of the faces asked to keep their identity. Returns the terms and the Masks."""
-    masks = masknet.generate(faces, identity)
-    fake_logits, fake_features = discriminator(masks)
-    with torch.no_grad():
-        _, real_features = discriminator(faces)
-    cosine = (encoder(_shifted(masks, generator)) * identity).sum(1)
-    per_face_l1 = (masks - faces).abs().mean(dim=(1, 2, 3))
-    terms = {
-        "identity": (1 - cosine).mean(),
-        "reconstruction": (per_face_l1 * own).sum() / own.sum().clamp(min=1),
-        "feature_matching": sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features)),
-        "adversarial": -fake_logits.mean(),
-    }
-    return terms, masks
-
-
-def discriminator_loss(discriminator: PatchDiscriminator, real: torch.Tensor,
-                       fake: torch.Tensor) -> torch.Tensor:
-    """Hinge loss."""
-    return (F.relu(1 - discriminator(real)[0]).mean() + F.relu(1 + discriminator(fake)[0]).mean())
 
 
 @torch.no_grad()

@@ -1,8 +1,6 @@
 import json
 
-import numpy as np
 import pytest
-import torch
 
 from imn_export.evaluate.hiding import evaluate_pairs, folder_pairs, select_images
 from imn_export.io import read_rgb

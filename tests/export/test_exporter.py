@@ -165,8 +165,6 @@ def test_manifest_hashes_and_embedded_metadata(bundle):
 
 
 def test_identity_presets_travel_with_masknet(bundle):
-    import numpy as np
-
     out, _, manifest = bundle
     entry = manifest["identities"]
     vectors = np.load(out / entry["file"])

@@ -11,7 +11,7 @@ import pytest
 from imn_export.metrics import image_metrics
 from imn_sdk import KeyRequired, Secret, WrongKey, generate_key, read_key_file, recover, write_key_file
 from imn_sdk.errors import IMNError
-from imn_sdk.keys import (PIECE, check_value, new_key_record, open_key_record, random_scramble, scramble,
+from imn_sdk.keys import (check_value, new_key_record, open_key_record, random_scramble, scramble,
                           scramble_from_bytes, tile_scramble, unscramble)
 from imn_sdk.metadata import InvalidMetadata, dump_record, parse_record
 from tests.sdk.format1 import protect_keyed

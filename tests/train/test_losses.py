@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from imn_export.train.losses import (LossWeights, embedding_loss, low_frequency_loss,
-                                     quantize_8bit, recovering_loss, total_loss)
+from imn_export.train.losses import (LossWeights, distillation_loss, embedding_loss,
+                                     low_frequency_loss, quantize_8bit, recovering_loss, total_loss)
 
 
 def test_embedding_and_recovering_are_mse():
@@ -63,3 +63,9 @@ def test_ssim_share_keeps_the_ratio_and_rejects_negative():
     assert (w.embedding, w.recovering, w.low_frequency, w.embedding_ssim) == (1, 3, 1, 0.01)
     with pytest.raises(ValueError, match="SSIM"):
         w.with_ssim(-1)
+
+
+def test_distillation_loss_is_zero_only_for_the_teacher():
+    teacher = torch.nn.functional.normalize(torch.randn(6, 16), dim=1)
+    assert float(distillation_loss(teacher, teacher, 1.0)) == pytest.approx(0, abs=1e-6)
+    assert float(distillation_loss(teacher.roll(1, 0), teacher, 1.0)) > 0.1

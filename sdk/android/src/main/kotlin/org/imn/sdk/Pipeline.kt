@@ -13,7 +13,7 @@ class ProtectedImage(val rgb: RgbImage, val alpha: ByteArray?, val record: JsonO
     val isSealed: Boolean get() = sealed != null
 
     fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
-        PhotoIo.writePng(file, rgb, alpha, mapOf(Metadata.CHUNK_KEY to (recordText ?: record.toString())), codec, overwrite,
+        PhotoIO.writePng(file, rgb, alpha, mapOf(Metadata.CHUNK_KEY to (recordText ?: record.toString())), codec, overwrite,
                          chunks = sealed?.let { mapOf(Seal.CHUNK_TYPE to it) } ?: emptyMap())
 }
 
@@ -23,7 +23,7 @@ class RecoveredImage(val rgb: RgbImage, val alpha: ByteArray?, val record: Recor
     val mode: String get() = record.mode
 
     fun save(file: File, codec: PhotoCodec, overwrite: Boolean = false): File =
-        PhotoIo.writePng(file, rgb, alpha, emptyMap(), codec, overwrite, mode)
+        PhotoIO.writePng(file, rgb, alpha, emptyMap(), codec, overwrite, mode)
 }
 
 /**
@@ -139,7 +139,7 @@ object Pipeline {
             val chosen = if (masks == "donors") donor ?: bundle.chooseDonor(crop, random) else identity ?: i % bundle.identities.size
             var mask = if (masks == "donors") bundle.donorMask(crop, chosen) else bundle.maskFace(crop, bundle.identities[chosen])
             if (photo.mode == "L") {  // a grayscale photo gets a grayscale Mask
-                val gray = PhotoIo.toGray(mask)
+                val gray = PhotoIO.toGray(mask)
                 mask = RgbImage(mask.width, mask.height, ByteArray(3 * gray.size) { gray[it / 3] })
             }
             val cx = face.landmarks.map { it[0] }.sum() / 5.0

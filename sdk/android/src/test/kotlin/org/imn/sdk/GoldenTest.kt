@@ -36,12 +36,12 @@ class GoldenTest {
         // The bank as an app decodes it (a PNG codec, then Masks.loadBank), donor 5 over the
         // astronaut's aligned face: within one level of the Python SDK everywhere.
         val info = com.google.gson.JsonParser.parseString(File(TestEnv.models, "donors.json").readText()).asJsonObject
-        val atlas = ImageIoCodec.readFile(File(TestEnv.models, info["image"].asString)).rgb
+        val atlas = ImageIOCodec.readFile(File(TestEnv.models, info["image"].asString)).rgb
         val bank = Masks.loadBank(atlas, info["count"].asInt, info["size"].asInt,
                                   info.getAsJsonArray("box").map { it.asInt }.toIntArray())
         val case = masks.getAsJsonObject("compose_bank")
-        val face = ImageIoCodec.readFile(File(TestEnv.golden, case["face"].asString)).rgb
-        val expected = ImageIoCodec.readFile(File(TestEnv.golden, case["output"].asString)).rgb
+        val face = ImageIOCodec.readFile(File(TestEnv.golden, case["face"].asString)).rgb
+        val expected = ImageIOCodec.readFile(File(TestEnv.golden, case["output"].asString)).rgb
         val got = Masks.compose(face, bank[case["donor"].asInt])
         assertArrayEquals(levels(expected), levels(got), 1.0)
         val layout = java.io.ByteArrayOutputStream()

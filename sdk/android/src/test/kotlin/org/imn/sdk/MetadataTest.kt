@@ -42,16 +42,16 @@ class MetadataTest {
     }
 
     @Test fun textChunkRoundTrip() {
-        val png = ImageIoCodec.encodePng(TestEnv.patternImage(5, 7, 1.0), null)
+        val png = ImageIOCodec.encodePng(TestEnv.patternImage(5, 7, 1.0), null)
         val text = "{\"é\": \"" + "x".repeat(5000) + "\"}"
         val withText = Png.withText(png, "imn", text)
         assertEquals(text, Png.textChunks(withText)["imn"])
-        val decoded = ImageIoCodec.decode(withText)
+        val decoded = ImageIOCodec.decode(withText)
         assertTrue(decoded.rgb.pixels.contentEquals(TestEnv.patternImage(5, 7, 1.0).pixels))
     }
 
     @Test fun damagedChunkIsRefused() {
-        val png = Png.withText(ImageIoCodec.encodePng(TestEnv.patternImage(5, 7, 1.0), null), "imn", "{}")
+        val png = Png.withText(ImageIOCodec.encodePng(TestEnv.patternImage(5, 7, 1.0), null), "imn", "{}")
         val at = String(png, Charsets.ISO_8859_1).indexOf("iTXt") + 6
         png[at] = (png[at] + 1).toByte()
         try {
@@ -83,33 +83,33 @@ class MetadataTest {
         TestEnv.needs("tests/sdk/image_corpus", corpus.isDirectory)
         for (name in listOf("rgb16.png", "rgba16.png", "gray16.png")) {
             try {
-                PhotoIo.read(File(corpus, name).readBytes(), ImageIoCodec); fail("$name was read")
+                PhotoIO.read(File(corpus, name).readBytes(), ImageIOCodec); fail("$name was read")
             } catch (e: InvalidImage) {
                 assertTrue("$name: ${e.message}", e.message!!.contains("16-bit"))
             }
         }
-        val protected = PhotoIo.read(File(corpus, "already-protected.png").readBytes(), ImageIoCodec)
+        val protected = PhotoIO.read(File(corpus, "already-protected.png").readBytes(), ImageIOCodec)
         assertEquals("RGB", Metadata.parseRecord(protected.text).mode)  // Pipeline.protect refuses it (PipelineTest)
     }
 
     @Test fun grayIsPillowsLuma() {
         val rgb = RgbImage(7, 1, byteArrayOf(-1, 0, 0, 0, -1, 0, 0, 0, -1, 12, 200.toByte(), 99, -1, -1, -1, 1, 2, 3, 128.toByte(), 64, 250.toByte()))
-        assertArrayEquals(intArrayOf(76, 150, 29, 132, 255, 2, 104), PhotoIo.toGray(rgb).map { it.toInt() and 0xFF }.toIntArray())
+        assertArrayEquals(intArrayOf(76, 150, 29, 132, 255, 2, 104), PhotoIO.toGray(rgb).map { it.toInt() and 0xFF }.toIntArray())
     }
 
     @Test fun grayscalePhotosAreReadAsLAndWrittenGray() {
         val w = 11
         val h = 9
-        val luma = PhotoIo.toGray(TestEnv.patternImage(h, w, 2.0))
+        val luma = PhotoIO.toGray(TestEnv.patternImage(h, w, 2.0))
         val alpha = ByteArray(w * h) { (it * 7).toByte() }
         for (a in listOf(null, alpha)) {
-            val photo = PhotoIo.read(Png.encodeGray(luma, a, w, h), ImageIoCodec)
+            val photo = PhotoIO.read(Png.encodeGray(luma, a, w, h), ImageIOCodec)
             assertEquals("L", photo.mode)
             assertTrue(photo.notes.any { it.contains("grayscale") })
             for (i in 0 until w * h) for (c in 0 until 3) assertEquals(luma[i], photo.rgb.pixels[3 * i + c])
             if (a != null) assertArrayEquals(a, photo.alpha)
             val folder = Files.createTempDirectory("imn-gray").toFile()
-            val file = PhotoIo.writePng(File(folder, "gray.png"), photo.rgb, photo.alpha, emptyMap(), ImageIoCodec, mode = "L")
+            val file = PhotoIO.writePng(File(folder, "gray.png"), photo.rgb, photo.alpha, emptyMap(), ImageIOCodec, mode = "L")
             val written = ImageIO.read(file)
             assertEquals(if (a == null) 1 else 2, written.raster.numBands)
             assertTrue(Png.header(file.readBytes()).gray)
@@ -119,10 +119,10 @@ class MetadataTest {
             }
             folder.deleteRecursively()
         }
-        assertEquals("RGB", PhotoIo.read(ImageIoCodec.encodePng(TestEnv.patternImage(h, w, 2.0), null), ImageIoCodec).mode)
+        assertEquals("RGB", PhotoIO.read(ImageIOCodec.encodePng(TestEnv.patternImage(h, w, 2.0), null), ImageIOCodec).mode)
         fun jpeg(type: Int) = ByteArrayOutputStream().also { ImageIO.write(BufferedImage(16, 16, type), "jpeg", it) }.toByteArray()
-        assertEquals("L", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_BYTE_GRAY)))
-        assertEquals("RGB", PhotoIo.sourceMode(jpeg(BufferedImage.TYPE_3BYTE_BGR)))
+        assertEquals("L", PhotoIO.sourceMode(jpeg(BufferedImage.TYPE_BYTE_GRAY)))
+        assertEquals("RGB", PhotoIO.sourceMode(jpeg(BufferedImage.TYPE_3BYTE_BGR)))
     }
 
     @Test fun textChunkBombsAreRefusedAtOnce() {

@@ -23,7 +23,7 @@ class PipelineTest {
         fun bundle(): Bundle {
             opened?.let { return it }
             val r = ProcessRuntime(TestEnv.python).also { runtime = it }
-            return Bundle(TestEnv.bundle!!, r, target = TestEnv.target, precision = "fp32", codec = ImageIoCodec).also { opened = it }
+            return Bundle(TestEnv.bundle!!, r, target = TestEnv.target, precision = "fp32", codec = ImageIOCodec).also { opened = it }
         }
 
         @AfterClass @JvmStatic fun stop() { runtime?.close() }
@@ -35,7 +35,7 @@ class PipelineTest {
         TestEnv.needs("IMN_TEST_BUNDLE / IMN_TEST_CASES", TestEnv.bundle != null && TestEnv.cases != null)
     }
 
-    private fun read(name: String) = ImageIoCodec.readFile(File(cases, name))
+    private fun read(name: String) = ImageIOCodec.readFile(File(cases, name))
 
     private fun outsideEqual(a: RgbImage, b: RgbImage, regions: List<Box>): Boolean {
         for (y in 0 until a.height) for (x in 0 until a.width) {
@@ -60,7 +60,7 @@ class PipelineTest {
 
     @Test fun photoCaseFindsTheGoldenFace() {
         val golden = TestEnv.golden("photo")
-        val photo = ImageIoCodec.readFile(File(TestEnv.golden, golden["photo"].asString))
+        val photo = ImageIOCodec.readFile(File(TestEnv.golden, golden["photo"].asString))
         val faces = Detect.detectFaces(photo.rgb, bundle().detector)
         val expected = golden.getAsJsonArray("faces")
         assertEquals(expected.size(), faces.size)
@@ -97,9 +97,9 @@ class PipelineTest {
                    differ <= mine.rgb.pixels.size / 1000 && worst <= 2)
         val out = File(cases, "kotlin.imn.png")
         out.delete()
-        mine.save(out, ImageIoCodec)
+        mine.save(out, ImageIOCodec)
         try {
-            mine.save(out, ImageIoCodec); fail("wrote over an existing file")
+            mine.save(out, ImageIOCodec); fail("wrote over an existing file")
         } catch (e: OutputExists) { }
     }
 
@@ -128,7 +128,7 @@ class PipelineTest {
 
     @Test fun protectedPhotosAreRefusedAndAKeyForAKeylessPhotoIsRefused() {
         val python = read("python.imn.png")
-        for (photo in listOf(python, ImageIoCodec.readFile(File(TestEnv.imageCorpus, "already-protected.png")))) {
+        for (photo in listOf(python, ImageIOCodec.readFile(File(TestEnv.imageCorpus, "already-protected.png")))) {
             try {
                 Pipeline.protect(photo, bundle(), keyless = true); fail("protected a protected photo")
             } catch (e: AlreadyProtected) {
@@ -144,8 +144,8 @@ class PipelineTest {
 
     @Test fun grayscalePhotoGetsAGrayMaskAndComesBackGray() {
         val colour = read("astronaut.png").rgb
-        val luma = PhotoIo.toGray(colour)
-        val photo = PhotoIo.read(Png.encodeGray(luma, null, colour.width, colour.height), ImageIoCodec)
+        val luma = PhotoIO.toGray(colour)
+        val photo = PhotoIO.read(Png.encodeGray(luma, null, colour.width, colour.height), ImageIOCodec)
         assertEquals("L", photo.mode)
         val result = Pipeline.protect(photo, bundle(), keyless = true)
         assertEquals("L", result.record["mode"].asString)
@@ -153,12 +153,12 @@ class PipelineTest {
         assertTrue(outsideEqual(result.rgb, photo.rgb, regions))
         val out = File(cases, "kotlin.gray.imn.png")
         out.delete()
-        result.save(out, ImageIoCodec)
-        val recovered = Pipeline.recover(ImageIoCodec.readFile(out), bundle())
+        result.save(out, ImageIOCodec)
+        val recovered = Pipeline.recover(ImageIOCodec.readFile(out), bundle())
         assertEquals("L", recovered.mode)
         val back = File(cases, "kotlin.gray.recovered.png")
         back.delete()
-        recovered.save(back, ImageIoCodec)
+        recovered.save(back, ImageIOCodec)
         val saved = javax.imageio.ImageIO.read(back)
         assertEquals(1, saved.raster.numBands)
         for (y in 0 until saved.height) for (x in 0 until saved.width) {
@@ -194,7 +194,7 @@ class PipelineTest {
         assertTrue("pixels outside the regions must be the input's", outsideEqual(mine.rgb, input.rgb, regions))
         val out = File(cases, "kotlin.sealed.imn.png")
         out.delete()
-        mine.save(out, ImageIoCodec)
+        mine.save(out, ImageIOCodec)
         val saved = read("kotlin.sealed.imn.png")
         val clear = JsonParser.parseString(saved.text.getValue("imn")).asJsonObject
         assertEquals(setOf("format", "size", "regions", "digest", "sealed"), clear.keySet())

@@ -93,7 +93,7 @@ class SealTest {
         val masked = rgb.copy()
         for (r in regions) masked.paste(RgbImage(r.width, r.height, ByteArray(r.width * r.height * 3) { 120 }), r.x0, r.y0)
         val text = Metadata.sealedRecord(rgb.width, rgb.height, regions, Metadata.photoDigest(masked, null), entry, "RGB").toString()
-        return PhotoIo.writePng(File(folder, "sealed.png"), masked, null, mapOf(Metadata.CHUNK_KEY to text), ImageIoCodec,
+        return PhotoIO.writePng(File(folder, "sealed.png"), masked, null, mapOf(Metadata.CHUNK_KEY to text), ImageIOCodec,
                                 chunks = mapOf(Seal.CHUNK_TYPE to Seal.encrypt(keys, entry, plaintext, text)))
     }
 
@@ -107,7 +107,7 @@ class SealTest {
             val bytes = file.readBytes()
             val order = listOf("iTXt", "imSd", "IDAT").map { String(bytes, Charsets.ISO_8859_1).indexOf(it) }
             assertEquals("imn text, then imSd, then the pixels", order.sorted(), order)
-            val photo = ImageIoCodec.readFile(file)
+            val photo = ImageIOCodec.readFile(file)
             val recovered = Pipeline.recover(photo, null, secret = secret)
             assertArrayEquals(rgb.pixels, recovered.rgb.pixels)
             assertTrue(recovered.record.isSealed && recovered.record.json.has("faces"))
@@ -134,7 +134,7 @@ class SealTest {
                 Pipeline.recover(altered(mapOf(Seal.CHUNK_TYPE to data.copyOf(data.size - 1))), null, secret = secret)
             }
             val twice = Png.withChunk(bytes, Seal.CHUNK_TYPE, data)
-            refused<InvalidImage>("two imSd chunks", "two imSd") { PhotoIo.read(twice, ImageIoCodec) }
+            refused<InvalidImage>("two imSd chunks", "two imSd") { PhotoIO.read(twice, ImageIOCodec) }
         } finally {
             folder.deleteRecursively()
         }
@@ -146,7 +146,7 @@ class SealTest {
             val rgb = randomImage(40, 40, 3)
             val regions = listOf(Box(8, 8, 40, 32))
             val secret = Keys.Secret.ofPassphrase(passphrase)
-            val photo = ImageIoCodec.readFile(sealedFile(rgb, regions, secret, folder, Seal.STEPS.getValue("compact")))
+            val photo = ImageIOCodec.readFile(sealedFile(rgb, regions, secret, folder, Seal.STEPS.getValue("compact")))
             val record = Metadata.parseRecord(photo.text)
             assertEquals(Seal.ARGON2ID, record.sealed!!.argon2)
             val recovered = Pipeline.recover(photo, null, secret = Keys.Secret.ofPassphrase(passphrase)).rgb

@@ -112,7 +112,7 @@ class ProcessRuntime(python: String) : GraphRuntime, AutoCloseable {
 }
 
 /** javax.imageio as the desktop PhotoCodec (Android uses BitmapFactory): 8-bit RGB and RGBA. */
-object ImageIoCodec : PhotoCodec {
+object ImageIOCodec : PhotoCodec {
     override fun decode(bytes: ByteArray): Photo {
         val stream = ImageIO.createImageInputStream(ByteArrayInputStream(bytes))
         val reader = ImageIO.getImageReaders(stream).asSequence().firstOrNull() ?: throw InvalidImage("not an image IMN can read")
@@ -164,5 +164,5 @@ object ImageIoCodec : PhotoCodec {
         return ByteArrayOutputStream().also { ImageIO.write(image, "png", it) }.toByteArray()
     }
 
-    fun readFile(file: File): Photo = PhotoIo.read(file.readBytes(), this)
+    fun readFile(file: File): Photo = PhotoIO.read(file.readBytes(), this)
 }

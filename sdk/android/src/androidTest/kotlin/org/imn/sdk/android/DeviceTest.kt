@@ -5,7 +5,7 @@ import androidx.test.platform.app.InstrumentationRegistry
 import org.imn.sdk.Bundle
 import org.imn.sdk.Metadata
 import org.imn.sdk.Pipeline
-import org.imn.sdk.PhotoIo
+import org.imn.sdk.PhotoIO
 import org.junit.Assert.assertArrayEquals
 import org.junit.Assert.assertEquals
 import org.junit.Test
@@ -22,7 +22,7 @@ class DeviceTest {
     private val dir = File(InstrumentationRegistry.getArguments().getString("imnDir") ?: "/data/local/tmp/imn")
     private val bundle by lazy { Bundle(File(dir, "bundle"), LiteRtRuntime(), target = "tflite") }
 
-    private fun read(name: String) = PhotoIo.read(File(dir, "cases/$name").readBytes(), BitmapCodec)
+    private fun read(name: String) = PhotoIO.read(File(dir, "cases/$name").readBytes(), BitmapCodec)
 
     @Test fun recoverEqualsThePythonSdk() {
         val recovered = Pipeline.recover(read("python.imn.png"), bundle)

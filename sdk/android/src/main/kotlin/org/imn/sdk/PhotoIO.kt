@@ -17,7 +17,7 @@ class Photo(val rgb: RgbImage, val alpha: ByteArray? = null, val notes: List<Str
 interface PhotoCodec {
     /** Upright 8-bit RGB (+ alpha) of an encoded image, with the format's name ("PNG", "JPEG")
      *  and `mode` "L" where the codec can tell the image is grayscale (PNG and JPEG headers are
-     *  read by [PhotoIo.read] itself); throws [InvalidImage] for undecodable, truncated, 16-bit
+     *  read by [PhotoIO.read] itself); throws [InvalidImage] for undecodable, truncated, 16-bit
      *  or float images. */
     fun decode(bytes: ByteArray): Photo
 
@@ -26,7 +26,7 @@ interface PhotoCodec {
 }
 
 /** Reading photos and writing masked PNGs (sdk/spec/photo.md §1 and §5). */
-object PhotoIo {
+object PhotoIO {
     const val MAX_PIXELS = 100_000_000L
 
     /**
@@ -124,3 +124,7 @@ object PhotoIo {
         return file
     }
 }
+
+/** The name before 2026-11-29; Kotlin's rule (two-letter acronyms in capitals) gives the Swift SDK's name. */
+@Deprecated("renamed PhotoIO, as in the Swift SDK", ReplaceWith("PhotoIO"))
+typealias PhotoIo = PhotoIO
