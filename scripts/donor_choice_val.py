@@ -17,7 +17,7 @@ import numpy as np
 
 from imn_export.data import split_train_val
 from imn_export.donors.bank import manifest_entry, read_bank
-from imn_export.donors.choice import donor_identities, identity_graph, identity_vectors
+from imn_export.donors.choice import bank_identities, identity_graph, identity_vectors
 from imn_export.identity.teacher import DlibJudge
 from imn_export.io import list_images, read_rgb
 from imn_export.weights import MODELS_DIR, load_identity_encoder
@@ -39,10 +39,11 @@ def main() -> None:
     parser.add_argument("--bank", default=str(MODELS_DIR), help="folder of donors-256.png and donors.json")
     args = parser.parse_args()
 
-    judge, graph = DlibJudge(), identity_graph(load_identity_encoder())
+    encoder = load_identity_encoder()
+    judge, graph = DlibJudge(), identity_graph(encoder)
     bank = Path(args.bank)
     donors, sex = read_bank(bank), manifest_entry(bank)["sex"]
-    vectors = np.asarray(donor_identities(graph, donors), np.float32)
+    vectors = np.asarray(bank_identities(manifest_entry(bank), donors, encoder), np.float32)
     sex = {**sex, "donor_male": apparent_male(sex, vectors)}
     dlib_donors = np.stack([judge.read(d[..., :3]).descriptor for d in donors])
     labels = {r["file"]: r["gender"] for r in csv.DictReader(open(Path(args.data) / "labels.csv"))}

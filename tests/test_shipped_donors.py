@@ -25,7 +25,7 @@ def judged(real_faces_dir):
     # Drawn as the SDKs draw (among the 8 farthest by identity of the face's apparent sex) and as
     # imn eval-privacy does.
     make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder(),
-                       sex=manifest_entry(MODELS_DIR).get("sex"))
+                       sex=manifest_entry(MODELS_DIR).get("sex"), bank=manifest_entry(MODELS_DIR))
     judge = DlibJudge()
     readings = []
     for i, path in enumerate(select_images(real_faces_dir, "all", SUBSET)):
@@ -59,10 +59,10 @@ def test_mask_is_one_face_with_the_landmarks_near(judged):
 def test_the_shipped_bank_has_as_many_donors_of_each_apparent_sex():
     """So a face of either apparent sex draws among far donors of its own (models/imn-donors.md):
     read as the exporter reads it, from the 256-px bank."""
-    from imn_export.donors.choice import donor_identities, identity_graph
+    from imn_export.donors.choice import bank_identities
     from imn_sdk.masks import apparent_male
 
     donors = read_bank(MODELS_DIR)
-    vectors = np.asarray(donor_identities(identity_graph(load_identity_encoder()), donors))
+    vectors = np.asarray(bank_identities(manifest_entry(MODELS_DIR), donors, load_identity_encoder()))
     male = apparent_male(manifest_entry(MODELS_DIR)["sex"], vectors)
     assert male.sum() == len(donors) // 2

@@ -38,7 +38,7 @@ def cmd_make_donors(args: argparse.Namespace) -> int:
     if (out / BANK_INFO).exists() and not args.overwrite:
         raise FileExistsError(f"{out / BANK_INFO} exists; pass --overwrite to replace it")
     settings = BankSettings(count=args.count, candidates=args.candidates,
-                            temperature=args.temperature, seed=args.seed)
+                            temperature=args.temperature, seed=args.seed, fill_rim=args.fill_rim)
     image, info, dropped = make_donors(args.data, out, settings, args.components,
                                        progress=not args.no_progress, balance_sex=args.balance_sex)
     print(f"wrote {image} ({image.stat().st_size / 1e6:.2f} MB) and {info}; dropped {dropped}")
@@ -75,6 +75,9 @@ def add_bundle_commands(sub) -> None:
     p.add_argument("--balance-sex", action="store_true",
                    help="keep half the donors of each apparent sex (measured on synthetic validation "
                         "faces, not yet the shipped bank: models/imn-donors.md)")
+    p.add_argument("--fill-rim", action="store_true",
+                   help="spread each donor's own skin over the rim its outline fades across, after it "
+                        "is judged and read by the identity encoder (no dark rim; the shipped bank)")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_make_donors)

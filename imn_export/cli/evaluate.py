@@ -54,7 +54,8 @@ def _donor_masks(folder: str):
     from imn_export.weights import MODELS_DIR, load_identity_encoder
 
     bank = Path(folder or MODELS_DIR)
-    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder(), sex=manifest_entry(bank).get("sex"))
+    entry = manifest_entry(bank)
+    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder(), sex=entry.get("sex"), bank=entry)
 
     def make(face, i):
         mask, source = draw(face, i)
@@ -157,7 +158,7 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
         from imn_export.weights import load_identity_encoder
         encoder = None if args.uniform_donors else load_identity_encoder()
         bank = manifest_entry(folder)
-        make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"))
+        make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"), bank=bank)
         size_mb = (folder / bank["file"]).stat().st_size / 1e6
         rule = ("any donor" if encoder is None else "one of the 8 farthest by identity"
                 + (" of its apparent sex" if encoder is not None and "sex" in bank else ""))

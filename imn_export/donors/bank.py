@@ -21,8 +21,10 @@ from tqdm.auto import tqdm
 
 from imn_export.donors.prior import FacePrior, sample_coefficients
 from imn_sdk.bundle import file_sha256
+from imn_sdk.masks import box_blur
 
 BANK_IMAGE, BANK_INFO = "donors-{size}.png", "donors.json"
+IDENTITY_READ = "identity_read"   # donors.json: the donors' identity vectors, where not read from the pixels
 FORMAT = "imn-donors/1"
 LAYOUT = ("RGB, two rows of K tiles of the box's size: row 0 the faces, row 1 their outlines "
           "(gray, R = G = B); donor k is columns k*w .. (k+1)*w, w = x1 - x0")
@@ -31,6 +33,12 @@ LAYOUT = ("RGB, two rows of K tiles of the box's size: row 0 the faces, row 1 th
 _JAW, _BROWS = list(range(17)), list(range(26, 16, -1))
 FOREHEAD_LIFT = 0.55
 OUTLINE_FEATHER = 0.025    # Gaussian blur of the outline, share of the side
+# The blend fades a donor out across its outline, so whatever the sample has just outside its
+# face (hair, background, the shading of its jaw) would show as a dark rim inside the protected
+# face. The donor's own skin is spread over that rim instead: pixels less than RIM_INSET inside
+# the outline fade into a RIM_SPREAD-wide normalised blur of the face within it.
+RIM_INSET = 0.03           # share of the side
+RIM_SPREAD = 0.04          # box radius of the spread (three passes), share of the side
 
 
 @dataclass
@@ -41,6 +49,7 @@ class BankSettings:
     seed: int = 1
     min_distance_to_training: float = 0.5
     min_distance_between: float = 0.45
+    fill_rim: bool = False          # the shipped bank has it (models/imn-donors.md, "Rim and edges")
 
 
 @dataclass
@@ -49,6 +58,7 @@ class Donor:
     descriptor: np.ndarray          # (128,) dlib
     nearest_training: float         # dlib distance to the closest training face
     male: bool | None = None        # apparent sex, where the bank was balanced by it
+    identity: list[float] | None = None   # unit identity vector read before the rim was filled
 
 
 def face_outline(points68: np.ndarray, size: int) -> np.ndarray:
@@ -63,14 +73,36 @@ def face_outline(points68: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(canvas.filter(ImageFilter.GaussianBlur(OUTLINE_FEATHER * size)))
 
 
+def fill_rim(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``rgb (S, S, 3)`` uint8 with everything near and outside its ``alpha (S, S)`` uint8 outline
+    replaced by its own skin colour spread outwards (a normalised box blur of the face inside)."""
+    size = rgb.shape[0]
+    inset = round(RIM_INSET * size)
+    inside = np.asarray(Image.fromarray(alpha).filter(ImageFilter.MinFilter(2 * inset + 1)), np.float32) / 255
+    spread = round(RIM_SPREAD * size)
+    face = rgb.astype(np.float32)
+    num, den = face * inside[..., None], inside
+    for _ in range(3):
+        num = np.stack([box_blur(num[..., c], spread) for c in range(3)], -1)
+        den = box_blur(den, spread)
+    skin = num / np.maximum(den, np.float32(1e-6))[..., None]
+    w = inside[..., None]
+    return np.clip(np.rint(w * face + (1 - w) * skin), 0, 255).astype(np.uint8)
+
+
 def build_bank(prior: FacePrior, judge, training_descriptors: np.ndarray,
                settings: BankSettings = BankSettings(), progress: bool = True,
-               apparent_male: Callable[[np.ndarray], bool] | None = None) -> tuple[list[Donor], dict]:
+               apparent_male: Callable[[np.ndarray], bool] | None = None,
+               read_identity: Callable[[np.ndarray], list[float]] | None = None) -> tuple[list[Donor], dict]:
     """Sample ``settings.candidates`` faces from ``prior`` and keep up to ``settings.count``
     donors (``judge``: a ``DlibJudge``). With ``apparent_male`` (a face ``(S, S, 3)`` -> bool),
     half the donors are of each apparent sex: the prior, fitted on a set with more men, samples
     about three men for each woman, and a face of either sex then finds far donors of its own
-    (README, "Donor choice"). Returns the donors and why candidates were dropped."""
+    (README, "Donor choice"). With ``settings.fill_rim``, ``read_identity`` (a face -> its unit
+    identity vector) reads each kept donor before its rim is filled. Returns the donors and why
+    candidates were dropped."""
+    if settings.fill_rim and read_identity is None:
+        raise ValueError("fill_rim needs read_identity: the encoder must read each donor before its rim is filled")
     faces = prior.decode(sample_coefficients(prior, settings.candidates, settings.seed, settings.temperature))
     known = training_descriptors[np.isfinite(training_descriptors).all(1)]
     kept: list[Donor] = []
@@ -100,7 +132,14 @@ def build_bank(prior: FacePrior, judge, training_descriptors: np.ndarray,
             continue
         points = np.array([(p.x, p.y) for p in shape.parts()], np.float64)
         alpha = face_outline(points, prior.size)
-        kept.append(Donor(np.dstack([rgb, alpha]), descriptor, nearest, male))
+        identity = None
+        if settings.fill_rim:
+            # Judged, sexed and read by the identity encoder as sampled, like any face: a filled
+            # rim reads as short hair to the encoder (56 of 64 donors read male when read after
+            # the fill), and the fill changes only pixels the blend fades out.
+            identity = read_identity(rgb)
+            rgb = fill_rim(rgb, alpha)
+        kept.append(Donor(np.dstack([rgb, alpha]), descriptor, nearest, male, identity))
     return kept, dropped
 
 
@@ -130,8 +169,9 @@ def manifest_entry(folder: Path) -> dict:
     info = json.loads((folder / BANK_INFO).read_text())
     entry = {"file": info["image"], "sha256": file_sha256(folder / info["image"]), "format": info["format"],
              "count": info["count"], "size": info["size"], "box": info["box"], "layout": info["layout"]}
-    if "sex" in info:
-        entry["sex"] = info["sex"]
+    for key in ("sex", IDENTITY_READ):
+        if key in info:
+            entry[key] = info[key]
     return entry
 
 
@@ -188,32 +228,50 @@ def make_donors(data: str | Path, out: str | Path, settings: BankSettings = Bank
     stored = np.load(data / "dlib.npz")
     names = {Path(p).name for p in train}
     training = stored["descriptor"][[Path(str(f)).name in names for f in stored["files"]]]
-    sex, apparent_male = None, None
-    if (data / "labels.csv").is_file():
-        from imn_export.donors.choice import fit_sex_classifier, identity_graph, identity_vectors
+    sex = apparent_male = read_identity = None
+    if (data / "labels.csv").is_file() or settings.fill_rim:
+        from imn_export.donors.choice import (encoder_fingerprint, fit_sex_classifier, identity_graph,
+                                              identity_vectors)
         from imn_export.weights import load_identity_encoder
         from imn_sdk.masks import apparent_male as classify
         encoder = load_identity_encoder()
-        sex = fit_sex_classifier(data, encoder, progress=progress)
         graph, (x0, y0, x1, y1) = identity_graph(encoder), region_box(size)
 
-        def apparent_male(rgb: np.ndarray) -> bool:
+        def as_stored(rgb: np.ndarray) -> np.ndarray:
             stored = np.zeros_like(rgb)   # as the bank stores the face: zero outside its box
             stored[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
-            return bool(classify(sex, identity_vectors(graph, [stored]))[0])
-    elif balance_sex:
+            return stored
+
+        def read_identity(rgb: np.ndarray) -> list[float]:
+            return np.round(identity_vectors(graph, [as_stored(rgb)])[0], 6).tolist()
+
+        if (data / "labels.csv").is_file():
+            sex = fit_sex_classifier(data, encoder, progress=progress)
+
+            def apparent_male(rgb: np.ndarray) -> bool:
+                return bool(classify(sex, identity_vectors(graph, [as_stored(rgb)]))[0])
+    if balance_sex and sex is None:
         raise FileNotFoundError(f"--balance-sex needs {data / 'labels.csv'} (apparent sex labels)")
     donors, dropped = build_bank(prior, judge, training, settings, progress,
-                                 apparent_male if balance_sex else None)
+                                 apparent_male if balance_sex else None, read_identity)
     if len(donors) < settings.count:
         raise RuntimeError(f"only {len(donors)} of {settings.count} donors passed the checks "
                            f"({dropped}); sample more --candidates")
     provenance = {"prior": {"kind": "pca", "components": components, "size": size,
                             "explained_variance": round(prior.explained(total), 4),
                             "training_faces": len(train), "data": data.name},
-                  "settings": {**settings_dict(settings), "balance_sex": balance_sex}, "dropped": dropped,
+                  "settings": {**settings_dict(settings), "balance_sex": balance_sex,
+                               "outline": {"feather": OUTLINE_FEATHER,
+                                           **({"rim_inset": RIM_INSET, "rim_spread": RIM_SPREAD}
+                                              if settings.fill_rim else {})}},
+                  "dropped": dropped,
                   "judge": judge.weights_note, "python": platform.python_version()}
     if sex is not None:
         provenance["sex"] = sex
+    if settings.fill_rim:
+        provenance[IDENTITY_READ] = {"from": "each donor's face as sampled (zero outside the box), "
+                                             "before its rim was filled",
+                                     "encoder": encoder_fingerprint(encoder),
+                                     "vectors": [d.identity for d in donors]}
     image, info = write_bank(donors, Path(out), size, region_box(size), provenance)
     return image, info, dropped

@@ -38,6 +38,35 @@ def donor_identities(graph: IdentityGraph, donors: np.ndarray) -> list[list[floa
     return np.round(identity_vectors(graph, [d[..., :3] for d in donors]), 6).tolist()
 
 
+def encoder_fingerprint(encoder: torch.nn.Module) -> str:
+    """SHA-256 of an encoder's weights (names and float32 values): which encoder read a vector."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, tensor in sorted(encoder.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def bank_identities(entry: dict, donors: np.ndarray, encoder: torch.nn.Module) -> list[list[float]]:
+    """Each donor's unit identity vector for the bank whose manifest entry is ``entry``
+    (``donors.bank.manifest_entry``): read from its faces as stored, or, for a bank whose rims
+    were filled after the donors were read (``imn make-donors --fill-rim``), the vectors it
+    keeps, which must come from ``encoder``."""
+    from imn_export.donors.bank import IDENTITY_READ
+
+    stored = entry.get(IDENTITY_READ)
+    if stored is None:
+        return donor_identities(identity_graph(encoder), donors)
+    if stored["encoder"] != encoder_fingerprint(encoder):
+        raise ValueError("this donor bank's identities were read by another identity encoder and its "
+                         "pixels cannot be read again (their rims are filled): rebuild it with imn make-donors")
+    if len(stored["vectors"]) != len(donors):
+        raise ValueError(f"the bank keeps {len(stored['vectors'])} identity vectors for {len(donors)} donors")
+    return stored["vectors"]
+
+
 def fit_sex_classifier(data, encoder: torch.nn.Module, steps: int = 3000, progress: bool = True) -> dict:
     """A logistic regression from the unit identity vector to apparent sex ("male" in
     ``labels.csv``), fitted on the training split of ``data``, class-balanced; reports its

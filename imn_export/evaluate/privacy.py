@@ -43,19 +43,20 @@ def wilson(successes: int, n: int) -> list[float]:
 
 
 def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | None = None,
-                candidates: int = 8, sex: dict | None = None) -> MaskMaker:
+                candidates: int = 8, sex: dict | None = None, bank: dict | None = None) -> MaskMaker:
     """Masks v2 for the evaluation, drawn as the SDKs draw them (sdk/spec/photo.md §3) but
     repeatably (``seed``): with ``encoder``, one of the ``candidates`` donors farthest from the
     face by identity among those of its apparent sex with the ``sex`` classifier
-    (donors.json); without an encoder, any donor."""
+    (donors.json); without an encoder, any donor. ``bank``: the bank's manifest entry, for the
+    identity vectors it keeps (``donors.choice.bank_identities``)."""
     from imn_sdk.masks import apparent_male, compose, donor_candidates
 
     rng = np.random.default_rng(seed)
     graph = vectors = None
     if encoder is not None:
-        from imn_export.donors.choice import donor_identities, identity_graph
+        from imn_export.donors.choice import bank_identities, identity_graph
         graph = identity_graph(encoder)
-        vectors = np.asarray(donor_identities(graph, donors), np.float32)
+        vectors = np.asarray(bank_identities(bank or {}, donors, encoder), np.float32)
         if sex is not None:  # as the exporter writes it into the bundle
             sex = {**sex, "donor_male": apparent_male(sex, vectors)}
 

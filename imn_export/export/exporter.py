@@ -332,7 +332,7 @@ def _copy_donors(folder: Path | None, options: ExportOptions, out: Path, encoder
     """The donor bank of Masks v2 (``donors-{size}.png``) copied into the bundle, resampled when
     it was made for another crop size; its manifest entry, with each donor's identity vector
     when the bundle has the ``identity`` graph."""
-    from imn_export.donors.bank import manifest_entry, read_bank, resize_bank
+    from imn_export.donors.bank import IDENTITY_READ, manifest_entry, read_bank, resize_bank
 
     if folder is None:
         return None
@@ -349,12 +349,14 @@ def _copy_donors(folder: Path | None, options: ExportOptions, out: Path, encoder
         donors = read_bank(folder)
         shutil.copyfile(folder / entry["file"], out / f".tmp-{entry['file']}")
     move_into_place(out / f".tmp-{entry['file']}", out / entry["file"])
+    bank_entry = dict(entry)
     sex = entry.pop("sex", None)
+    entry.pop(IDENTITY_READ, None)
     if encoder is not None:
-        from imn_export.donors.choice import donor_identities, identity_graph
+        from imn_export.donors.choice import bank_identities
         from imn_sdk.bundle import DONOR_CANDIDATES
         from imn_sdk.masks import apparent_male
-        vectors = donor_identities(identity_graph(encoder), donors)
+        vectors = bank_identities(bank_entry, donors, encoder)
         entry["identity"] = {"graph": "identity", "vectors": vectors, "farthest": DONOR_CANDIDATES}
         if sex is not None:
             entry["identity"]["sex"] = {"weights": sex["weights"], "bias": sex["bias"],
