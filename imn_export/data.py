@@ -77,22 +77,69 @@ class MaskNetMask:
 
 class DonorMask:
     """Masks v2 (the product's default): each protected face under a random donor of the bank
-    (``(K, S, S, 4)`` uint8, ``imn_export.donors.bank.read_bank``), composed as the SDKs do."""
+    (``(K, S, S, 4)`` uint8, ``imn_export.donors.bank.read_bank``), composed as the SDKs do.
 
-    def __init__(self, donors: np.ndarray):
+    With ``draws`` > 0, ``draws`` Masks per face are composed once, on the first batch, by
+    ``workers`` processes, and each batch picks among them: composing on the fly costs about
+    13 ms a face on one core, which would leave a GPU waiting."""
+
+    def __init__(self, donors: np.ndarray, draws: int = 0, workers: int = 1, progress: bool = False):
         self.donors = donors
+        self.draws, self.workers, self.progress = draws, workers, progress
+        self.pool: torch.Tensor | None = None   # (N, draws, 3, S, S) uint8, on the faces' device
+
+    def precompute(self, faces: torch.Tensor, seed: int = 0) -> torch.Tensor:
+        """``draws`` Masks for each of ``faces (N, 3, S, S)`` uint8, donors drawn with ``seed``."""
+        rng = np.random.default_rng(seed)
+        picks = rng.integers(0, len(self.donors), (faces.shape[0], self.draws))
+        protected = faces.permute(0, 2, 3, 1).cpu().numpy()
+        jobs = [(i, j, int(k)) for i in range(len(protected)) for j, k in enumerate(picks[i])]
+        out = np.empty((len(protected), self.draws, *protected.shape[1:]), np.uint8)
+        if self.workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(self.workers, initializer=_compose_init,
+                                     initargs=(protected, self.donors)) as ex:
+                results = ex.map(_compose_job, jobs, chunksize=64)
+                for (i, j, _), mask in tqdm(zip(jobs, results), total=len(jobs), desc="donor Masks",
+                                            unit="Mask", disable=not self.progress):
+                    out[i, j] = mask
+        else:
+            _compose_init(protected, self.donors)
+            for job in tqdm(jobs, desc="donor Masks", unit="Mask", disable=not self.progress):
+                out[job[0], job[1]] = _compose_job(job)
+        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).contiguous().to(faces.device)
 
     @torch.no_grad()
     def __call__(self, faces: torch.Tensor, index: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
         from imn_sdk.masks import compose
 
+        if faces.shape[-2:] != self.donors.shape[1:3]:
+            raise ValueError(f"donors are {self.donors.shape[1]} px, training faces {faces.shape[-1]} px")
+        if self.draws:
+            if self.pool is None or self.pool.shape[0] != faces.shape[0]:
+                self.pool = self.precompute(faces)
+            draw = torch.randint(0, self.draws, index.shape, generator=generator, device=generator.device)
+            return self.pool[index.to(self.pool.device), draw.to(self.pool.device)]
         pick = torch.randint(0, len(self.donors), index.shape, generator=generator, device=generator.device)
         protected = faces[index.to(faces.device)].permute(0, 2, 3, 1).cpu().numpy()
-        if protected.shape[1:3] != self.donors.shape[1:3]:
-            raise ValueError(f"donors are {self.donors.shape[1]} px, training faces {protected.shape[1]} px")
         masks = np.stack([compose(face, self.donors[int(k)]) for face, k in zip(protected, pick.cpu())])
         return torch.from_numpy(masks).permute(0, 3, 1, 2).contiguous().to(faces.device)
+
+
+_COMPOSE: dict = {}
+
+
+def _compose_init(protected: np.ndarray, donors: np.ndarray) -> None:
+    _COMPOSE["protected"], _COMPOSE["donors"] = protected, donors
+
+
+def _compose_job(job: tuple[int, int, int]) -> np.ndarray:
+    """Face ``i``'s Mask under donor ``k`` (``j``, its draw, says where it goes)."""
+    from imn_sdk.masks import compose
+
+    i, _, k = job
+    return compose(_COMPOSE["protected"][i], _COMPOSE["donors"][k])
 
 
 def photometric_jitter(x: torch.Tensor, generator: torch.Generator, probability: float = 0.5,

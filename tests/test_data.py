@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -43,3 +44,32 @@ def test_pair_sampler_rejects_odd_or_large_patch(tiny_faces):
     for patch in (15, 64):
         with pytest.raises(ValueError, match="patch"):
             PairSampler(faces, 2, patch, torch.device("cpu"), g)
+
+
+def _tiny_donors(size: int = 32, count: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    donors = rng.integers(0, 256, (count, size, size, 4), dtype=np.uint8)
+    donors[..., 3] = 255
+    return donors
+
+
+def test_donor_mask_draws_are_composed_once_and_agree_across_workers(tiny_faces):
+    from imn_export.data import DonorMask
+    from imn_sdk.masks import compose
+
+    faces = load_faces(list_images(tiny_faces), progress=False)
+    donors = _tiny_donors()
+    one = DonorMask(donors, draws=2, workers=1).precompute(faces, seed=3)
+    two = DonorMask(donors, draws=2, workers=2).precompute(faces, seed=3)
+    assert one.shape == (faces.shape[0], 2, 3, 32, 32) and torch.equal(one, two)
+    face = faces[5].permute(1, 2, 0).numpy()
+    possible = [compose(face, d) for d in donors]
+    for j in range(2):
+        got = one[5, j].permute(1, 2, 0).numpy()
+        assert any(np.array_equal(got, p) for p in possible)
+
+    source = DonorMask(donors, draws=2)
+    generator = torch.Generator().manual_seed(0)
+    batch = source(faces, torch.tensor([5, 5, 0]), generator)
+    assert source.pool is not None and batch.shape == (3, 3, 32, 32)
+    assert any(torch.equal(batch[0], source.pool[5, j]) for j in range(2))

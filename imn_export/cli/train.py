@@ -70,6 +70,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--donors", nargs="?", const="", default=None, metavar="FOLDER",
                    help="train on Masks v2 (the product's default Masks) from the donor bank "
                         "(default models/donors.json)")
+    p.add_argument("--donor-draws", type=int, default=0, metavar="N",
+                   help="with --donors: compose N Masks per face once, on all CPU cores, instead of "
+                        "each batch's on one (a GPU run would wait for them)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -87,7 +90,7 @@ def _train_config(args: argparse.Namespace, out: str):
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
-        donors=getattr(args, "donors", None),
+        donors=getattr(args, "donors", None), donor_draws=getattr(args, "donor_draws", 0),
         key_piece=getattr(args, "key_piece", 0), key_target=getattr(args, "key_target", "cover"),
         progress=not args.no_progress)
 

@@ -55,6 +55,7 @@ class TrainConfig:
     masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
     presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
     donors: str | None = None  # Masks v2 from the donor bank in this folder ("" = models/)
+    donor_draws: int = 0  # > 0: compose this many donor Masks per face once (for a GPU), not per batch
     key_piece: int = 0  # > 0: keyed training, images scrambled in pieces this size
     key_target: str = "cover"  # which image the key scrambles: "cover" (the Mask) or "face"
     progress: bool = True
@@ -99,13 +100,15 @@ def _psnr(mse: float) -> float:
 
 
 @torch.no_grad()
-def validate(net: HidingNetwork, faces: torch.Tensor, config: TrainConfig) -> dict[str, float]:
-    """PSNR of (protected, recovered) and (Mask, masked) on whole validation faces, each pair
-    (i, i+1), with the masked and recovered faces rounded to 8 bits as a PNG would."""
+def validate(net: HidingNetwork, faces: torch.Tensor, config: TrainConfig,
+             masks: torch.Tensor | None = None) -> dict[str, float]:
+    """PSNR of (protected, recovered) and (Mask, masked) on whole validation faces, with the
+    masked and recovered faces rounded to 8 bits as a PNG would. The Mask of face i is ``masks[i]``
+    (uint8, as ``faces``), by default face i+1."""
     net.eval()
     n = faces.shape[0]
     protected = faces.float() / 255
-    mask = faces[torch.arange(1, n + 1) % n].float() / 255
+    mask = (faces[torch.arange(1, n + 1) % n] if masks is None else masks).float() / 255
     rec_mse, masked_mse = [], []
     for i in range(n):
         masked, lost = net.hide(protected[i:i + 1], mask[i:i + 1])
@@ -144,7 +147,9 @@ def _mask_source(config: TrainConfig, device: torch.device):
         from imn_export.donors.bank import read_bank
         from imn_export.weights import MODELS_DIR
         from imn_export.data import DonorMask
-        return DonorMask(read_bank(Path(config.donors or MODELS_DIR)))
+        import os
+        return DonorMask(read_bank(Path(config.donors or MODELS_DIR)), draws=config.donor_draws,
+                         workers=os.cpu_count() or 1, progress=config.progress)
     if config.masknet is None:
         return None
     from imn_export.identity.presets import PRESETS_NAME, load_presets
@@ -152,6 +157,20 @@ def _mask_source(config: TrainConfig, device: torch.device):
     from imn_export.data import MaskNetMask
     presets = load_presets(config.presets or MODELS_DIR / PRESETS_NAME)
     return MaskNetMask(load_masknet(config.masknet or None, device), torch.from_numpy(presets).to(device))
+
+
+def _validation_masks(mask_source, val_faces: torch.Tensor) -> torch.Tensor | None:
+    """With donor Masks, validation faces are judged under donor ``i mod K`` (the same every
+    run), so the figures measure the Masks being trained for; else ``None`` (the next face)."""
+    from imn_export.data import DonorMask
+    from imn_sdk.masks import compose
+
+    if not isinstance(mask_source, DonorMask):
+        return None
+    faces = val_faces.permute(0, 2, 3, 1).cpu().numpy()
+    donors = mask_source.donors
+    masks = np.stack([compose(f, donors[i % len(donors)]) for i, f in enumerate(faces)])
+    return torch.from_numpy(masks).permute(0, 3, 1, 2).contiguous().to(val_faces.device)
 
 
 def scramble_batch(faces: torch.Tensor, piece: int, rng: np.random.Generator) -> torch.Tensor:
@@ -204,8 +223,10 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     if config.key_target not in KEY_TARGETS:
         raise ValueError(f"key_target {config.key_target!r} is not one of {KEY_TARGETS}")
     key_rng = np.random.default_rng(config.seed + 1)
+    mask_source = _mask_source(config, device)
     sampler = PairSampler(faces, config.batch, config.patch, device, generator,
-                          mask_source=_mask_source(config, device), jitter=config.jitter)
+                          mask_source=mask_source, jitter=config.jitter)
+    val_masks = _validation_masks(mask_source, val_faces)
     net = HidingNetwork(config.hiding).to(device).train()
     if config.qat:
         enable_fake_quant(net)
@@ -286,7 +307,7 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
                                 lr=f"{learning_rate(step, config):.1e}")
             bar.update(1)
             if step % config.val_every == 0:
-                last_val = validate(net, val_faces, config)
+                last_val = validate(net, val_faces, config, val_masks)
                 folder.log({"step": step, "elapsed": round(time.time() - start, 1),
                             **{k: float(terms[k].detach()) for k in running}, **last_val})
             if step % config.checkpoint_every == 0:
@@ -296,7 +317,7 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
                 break
     finally:
         bar.close()
-    last_val = validate(net, val_faces, config)
+    last_val = validate(net, val_faces, config, val_masks)
     checkpoint(last_val)
     return {"steps": step, "target_steps": config.steps, "stopped_by_time": stopped_by_time,
             "wall_seconds": round(elapsed_before + time.time() - start, 1),

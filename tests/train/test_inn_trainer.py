@@ -103,3 +103,30 @@ def test_configs_from_before_key_target_scrambled_faces():
     old = TrainConfig(data="d", out="o", key_piece=32).to_dict()
     del old["key_target"]
     assert TrainConfig.from_dict(old).key_target == "face"
+
+
+def test_donor_masks_drawn_once_train_and_validate_under_donors(tiny_faces, tmp_path, monkeypatch):
+    import numpy as np
+
+    from imn_export.donors.bank import Donor, write_bank
+    from imn_export.train import inn_trainer
+    from imn_sdk.masks import region_box
+
+    rng = np.random.default_rng(0)
+    donors = [Donor(np.dstack([rng.integers(0, 256, (32, 32, 3), dtype=np.uint8),
+                               np.full((32, 32, 1), 255, np.uint8)]), np.zeros(128, np.float32), 0.6)
+              for _ in range(3)]
+    write_bank(donors, tmp_path / "bank", 32, region_box(32), {})
+    config = _config(tiny_faces, tmp_path / "run", steps=4, donors=str(tmp_path / "bank"), donor_draws=2)
+    seen = []
+    real_validate = inn_trainer.validate
+
+    def spy(net, faces, cfg, masks=None):
+        seen.append(masks)
+        return real_validate(net, faces, cfg, masks)
+
+    monkeypatch.setattr(inn_trainer, "validate", spy)
+    summary = train_inn(config)
+    assert summary["steps"] == 4
+    # judged under the donor Masks of the validation faces, not the next face
+    assert seen and all(m is not None and m.shape[1:] == (3, 32, 32) for m in seen)
