@@ -83,21 +83,28 @@ class DonorMask:
     ``workers`` processes, and each batch picks among them: composing on the fly costs about
     13 ms a face on one core, which would leave a GPU waiting."""
 
-    def __init__(self, donors: np.ndarray, draws: int = 0, workers: int = 1, progress: bool = False):
+    def __init__(self, donors: np.ndarray, draws: int = 0, workers: int = 1, progress: bool = False,
+                 seed: int = 0):
+        if draws < 0:
+            raise ValueError(f"donor draws must be >= 0, got {draws}")
         self.donors = donors
-        self.draws, self.workers, self.progress = draws, workers, progress
+        self.draws, self.workers, self.progress, self.seed = draws, workers, progress, seed
         self.pool: torch.Tensor | None = None   # (N, draws, 3, S, S) uint8, on the faces' device
 
-    def precompute(self, faces: torch.Tensor, seed: int = 0) -> torch.Tensor:
-        """``draws`` Masks for each of ``faces (N, 3, S, S)`` uint8, donors drawn with ``seed``."""
-        rng = np.random.default_rng(seed)
+    def precompute(self, faces: torch.Tensor) -> torch.Tensor:
+        """``draws`` Masks for each of ``faces (N, 3, S, S)`` uint8, donors drawn with the seed."""
+        rng = np.random.default_rng(self.seed)
         picks = rng.integers(0, len(self.donors), (faces.shape[0], self.draws))
         protected = faces.permute(0, 2, 3, 1).cpu().numpy()
         jobs = [(i, j, int(k)) for i in range(len(protected)) for j, k in enumerate(picks[i])]
         out = np.empty((len(protected), self.draws, *protected.shape[1:]), np.uint8)
         if self.workers > 1:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
-            with ProcessPoolExecutor(self.workers, initializer=_compose_init,
+            # fork shares the faces with the workers; spawn and forkserver would pickle them to each
+            context = (multiprocessing.get_context("fork")
+                       if "fork" in multiprocessing.get_all_start_methods() else None)
+            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_compose_init,
                                      initargs=(protected, self.donors)) as ex:
                 results = ex.map(_compose_job, jobs, chunksize=64)
                 for (i, j, _), mask in tqdm(zip(jobs, results), total=len(jobs), desc="donor Masks",

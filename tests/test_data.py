@@ -59,8 +59,8 @@ def test_donor_mask_draws_are_composed_once_and_agree_across_workers(tiny_faces)
 
     faces = load_faces(list_images(tiny_faces), progress=False)
     donors = _tiny_donors()
-    one = DonorMask(donors, draws=2, workers=1).precompute(faces, seed=3)
-    two = DonorMask(donors, draws=2, workers=2).precompute(faces, seed=3)
+    one = DonorMask(donors, draws=2, workers=1, seed=3).precompute(faces)
+    two = DonorMask(donors, draws=2, workers=2, seed=3).precompute(faces)
     assert one.shape == (faces.shape[0], 2, 3, 32, 32) and torch.equal(one, two)
     face = faces[5].permute(1, 2, 0).numpy()
     possible = [compose(face, d) for d in donors]

@@ -36,7 +36,7 @@ OUTLINE_FEATHER = 0.025    # Gaussian blur of the outline, share of the side
 # The blend fades a donor out across its outline, so whatever the sample has just outside its
 # face (hair, background, the shading of its jaw) would show as a dark rim inside the protected
 # face. The donor's own skin is spread over that rim instead: pixels less than RIM_INSET inside
-# the outline fade into a RIM_SPREAD-wide normalised blur of the face within it.
+# the outline fade into a normalised box blur (radius RIM_SPREAD, three passes) of the face within it.
 RIM_INSET = 0.03           # share of the side
 RIM_SPREAD = 0.04          # box radius of the spread (three passes), share of the side
 

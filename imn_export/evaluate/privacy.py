@@ -55,8 +55,10 @@ def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | No
     graph = vectors = None
     if encoder is not None:
         from imn_export.donors.choice import bank_identities, identity_graph
+        if bank is None:  # a bank with filled rims cannot be read from its pixels
+            raise ValueError("donor_masks with an encoder needs the bank's manifest entry (bank=)")
         graph = identity_graph(encoder)
-        vectors = np.asarray(bank_identities(bank or {}, donors, encoder), np.float32)
+        vectors = np.asarray(bank_identities(bank, donors, encoder), np.float32)
         if sex is not None:  # as the exporter writes it into the bundle
             sex = {**sex, "donor_male": apparent_male(sex, vectors)}
 

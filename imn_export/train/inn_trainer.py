@@ -143,13 +143,16 @@ def _mask_source(config: TrainConfig, device: torch.device):
     """``None`` (another face is the Mask), Masks v2 from the donor bank, or Mask-net with the presets."""
     if config.masknet is not None and config.donors is not None:
         raise ValueError("choose one Mask source: donors or masknet")
+    if config.donor_draws < 0 or (config.donor_draws and config.donors is None):
+        raise ValueError(f"--donor-draws {config.donor_draws}: must be >= 0, and needs --donors")
     if config.donors is not None:
         from imn_export.donors.bank import read_bank
         from imn_export.weights import MODELS_DIR
         from imn_export.data import DonorMask
         import os
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         return DonorMask(read_bank(Path(config.donors or MODELS_DIR)), draws=config.donor_draws,
-                         workers=os.cpu_count() or 1, progress=config.progress)
+                         workers=cores, progress=config.progress, seed=config.seed)
     if config.masknet is None:
         return None
     from imn_export.identity.presets import PRESETS_NAME, load_presets
@@ -169,6 +172,8 @@ def _validation_masks(mask_source, val_faces: torch.Tensor) -> torch.Tensor | No
         return None
     faces = val_faces.permute(0, 2, 3, 1).cpu().numpy()
     donors = mask_source.donors
+    if faces.shape[1:3] != donors.shape[1:3]:
+        raise ValueError(f"donors are {donors.shape[1]} px, validation faces {faces.shape[1]} px")
     masks = np.stack([compose(f, donors[i % len(donors)]) for i, f in enumerate(faces)])
     return torch.from_numpy(masks).permute(0, 3, 1, 2).contiguous().to(val_faces.device)
 

@@ -20,3 +20,14 @@ def test_nearest_is_self_counts_only_true_matches():
     query = gallery.copy()
     query[2] = gallery[3] + 0.01  # face 2 now looks like face 3
     assert nearest_is_self(query, gallery).tolist() == [True, True, False, True]
+
+
+def test_donor_masks_with_an_encoder_need_the_banks_entry():
+    """A bank whose rims were filled cannot be read from its pixels: its entry keeps the vectors."""
+    import numpy as np
+    import torch
+
+    from imn_export.evaluate.privacy import donor_masks
+
+    with pytest.raises(ValueError, match="bank="):
+        donor_masks(np.zeros((2, 32, 32, 4), np.uint8), encoder=torch.nn.Identity())

@@ -130,3 +130,10 @@ def test_donor_masks_drawn_once_train_and_validate_under_donors(tiny_faces, tmp_
     assert summary["steps"] == 4
     # judged under the donor Masks of the validation faces, not the next face
     assert seen and all(m is not None and m.shape[1:] == (3, 32, 32) for m in seen)
+
+
+def test_donor_draws_need_donors_and_are_not_negative(tiny_faces, tmp_path):
+    with pytest.raises(ValueError, match="needs --donors"):
+        train_inn(_config(tiny_faces, tmp_path / "a", steps=1, donor_draws=2))
+    with pytest.raises(ValueError, match=">= 0"):
+        train_inn(_config(tiny_faces, tmp_path / "b", steps=1, donors="", donor_draws=-1))
