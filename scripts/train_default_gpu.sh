@@ -7,6 +7,9 @@
 #   before the first step (issue #17: the hiding network on the product's Masks), and validation
 #   is judged under donor Masks. E.g. OUT=o INIT=models/imn-inn-default.pt SSIM=0.01 DONORS=4
 #   bash scripts/train_default_gpu.sh 8 1e-4
+#   ARGS="...": more train-inn flags. E.g. a half-size network for issue #20 (phones):
+#   OUT=o INIT=models/imn-inn-default.pt SSIM=0.01 ARGS="--blocks 4 --init-blocks spread"
+#   bash scripts/train_default_gpu.sh 8 1.5e-4
 # Prepare .gpu/faces here (the carry limit is 64 MiB, so about 1,900 of the 3,672 training faces):
 #   python -c "import shutil, pathlib; from imn_export.data import split_train_val; \
 #     from imn_export.io import list_images; d = pathlib.Path('.gpu/faces'); d.mkdir(parents=True); \
@@ -17,6 +20,7 @@ lr=${2:-3e-4}
 init_args=()
 [[ -n "${INIT:-}" ]] && init_args=(--init-from "$INIT")
 [[ -n "${DONORS:-}" ]] && init_args+=(--donors --donor-draws "$DONORS")
+[[ -n "${ARGS:-}" ]] && read -ra extra <<< "$ARGS" && init_args+=("${extra[@]}")
 export PYTHONPATH=$PWD${EXTRA_PYTHONPATH:+:$EXTRA_PYTHONPATH} PYTHONUNBUFFERED=1
 nvidia-smi -L || true
 python3 -c "import torch, skimage, tqdm, PIL, kornia; print('torch', torch.__version__, torch.cuda.get_device_name())"

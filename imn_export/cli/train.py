@@ -57,6 +57,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
                    help="use only the first N training images (smoke tests)")
     p.add_argument("--init-from", default=None,
                    help="fine-tune: start from these weights (same architecture), new optimizer")
+    p.add_argument("--init-blocks", default="all", choices=["all", "first", "spread"],
+                   help="with --init-from and fewer --blocks: start a smaller network from the first "
+                        "of its coupling blocks or from ones spread evenly (issue #20)")
     p.add_argument("--key-piece", type=int, default=0,
                    help="keyed training (issue #6): scramble each protected face in pieces of "
                         "this many pixels with a fresh random key per sample (0 = keyless)")
@@ -89,6 +92,7 @@ def _train_config(args: argparse.Namespace, out: str):
         jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
+        init_blocks=getattr(args, "init_blocks", "all"),
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
         donors=getattr(args, "donors", None), donor_draws=getattr(args, "donor_draws", 0),
         key_piece=getattr(args, "key_piece", 0), key_target=getattr(args, "key_target", "cover"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ class TrainConfig:
     val_images: int = 8
     max_images: int | None = None
     init_from: str | None = None  # fine-tune: start from these weights, fresh optimizer
+    init_blocks: str = "all"  # "first" / "spread": a smaller network from some of init_from's blocks
     qat: bool = False  # fake-quantize the coupling functions as the int8 exports do (imn qat)
     masknet: str | None = None  # Mask faces from this Mask-net with random presets (paper pipeline)
     presets: str | None = None  # identity presets for ``masknet`` (default models/identities.npy)
@@ -162,6 +163,37 @@ def _mask_source(config: TrainConfig, device: torch.device):
     return MaskNetMask(load_masknet(config.masknet or None, device), torch.from_numpy(presets).to(device))
 
 
+INIT_BLOCKS = ("all", "first", "spread")
+
+
+def initial_weights(init: dict, config: TrainConfig) -> dict:
+    """The state dict a run starts from: ``init``'s whole network (``init_blocks`` "all", same
+    architecture), or, for a network with fewer coupling blocks of the same shape (a smaller,
+    faster one for phones, issue #20), ``config.hiding.blocks`` of its blocks: the first ones or
+    ones spread evenly from first to last. Each block is invertible on its own, so any subset is
+    a valid network to fine-tune."""
+    teacher = HidingConfig.from_dict(init["hiding_config"])
+    if config.init_blocks not in INIT_BLOCKS:
+        raise ValueError(f"init_blocks {config.init_blocks!r} is not one of {INIT_BLOCKS}")
+    if config.init_blocks == "all":
+        if teacher != config.hiding:
+            raise ValueError(f"--init-from {config.init_from} has architecture {init['hiding_config']}, "
+                             f"not {config.hiding.to_dict()}")
+        return init["model"]
+    if replace(teacher, blocks=config.hiding.blocks) != config.hiding or config.hiding.blocks > teacher.blocks:
+        raise ValueError(f"--init-blocks {config.init_blocks} takes blocks of the same shape, no more than "
+                         f"{config.init_from} has ({init['hiding_config']}), not {config.hiding.to_dict()}")
+    n, total = config.hiding.blocks, teacher.blocks
+    chosen = (list(range(n)) if config.init_blocks == "first"
+              else [round(i * (total - 1) / max(n - 1, 1)) for i in range(n)])
+    state = {}
+    for new_index, old_index in enumerate(chosen):
+        prefix = f"blocks.{old_index}."
+        state.update({f"blocks.{new_index}." + k[len(prefix):]: v
+                      for k, v in init["model"].items() if k.startswith(prefix)})
+    return state
+
+
 def _validation_masks(mask_source, val_faces: torch.Tensor) -> torch.Tensor | None:
     """With donor Masks, validation faces are judged under donor ``i mod K`` (the same every
     run), so the figures measure the Masks being trained for; else ``None`` (the next face)."""
@@ -239,10 +271,7 @@ def train_inn(config: TrainConfig, resume: bool = False) -> dict:
     step, elapsed_before = 0, 0.0
     if state is None and config.init_from:
         init = load_checkpoint(config.init_from)
-        if HidingConfig.from_dict(init["hiding_config"]) != config.hiding:
-            raise ValueError(f"--init-from {config.init_from} has architecture "
-                             f"{init['hiding_config']}, not {config.hiding.to_dict()}")
-        net.load_state_dict(init["model"])
+        net.load_state_dict(initial_weights(init, config))
     if state is not None:
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

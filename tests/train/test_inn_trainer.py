@@ -137,3 +137,31 @@ def test_donor_draws_need_donors_and_are_not_negative(tiny_faces, tmp_path):
         train_inn(_config(tiny_faces, tmp_path / "a", steps=1, donor_draws=2))
     with pytest.raises(ValueError, match=">= 0"):
         train_inn(_config(tiny_faces, tmp_path / "b", steps=1, donors="", donor_draws=-1))
+
+
+def test_a_smaller_network_starts_from_some_of_the_teachers_blocks(tiny_faces, tmp_path):
+    from imn_export.train.inn_trainer import initial_weights
+
+    teacher_config = HidingConfig(blocks=4, depth=2, growth=8)
+    teacher = {"hiding_config": teacher_config.to_dict(),
+               "model": {f"blocks.{i}.w": torch.full((1,), float(i)) for i in range(4)}}
+    small = HidingConfig(blocks=2, depth=2, growth=8)
+
+    def picked(how):
+        state = initial_weights(teacher, _config(tiny_faces, tmp_path, hiding=small, init_blocks=how))
+        return [float(state[f"blocks.{i}.w"]) for i in range(2)]
+
+    assert picked("first") == [0.0, 1.0] and picked("spread") == [0.0, 3.0]
+    with pytest.raises(ValueError, match="architecture"):
+        initial_weights(teacher, _config(tiny_faces, tmp_path, hiding=small))          # "all"
+    with pytest.raises(ValueError, match="same shape"):
+        initial_weights(teacher, _config(tiny_faces, tmp_path, init_blocks="first",
+                                         hiding=HidingConfig(blocks=2, depth=3, growth=8)))
+
+
+def test_a_spread_subset_of_a_trained_network_runs_and_trains(tiny_faces, tmp_path):
+    train_inn(_config(tiny_faces, tmp_path / "teacher", steps=4))
+    summary = train_inn(_config(tiny_faces, tmp_path / "student", steps=4, hiding=HidingConfig(blocks=1, depth=2, growth=8),
+                                init_from=str(tmp_path / "teacher" / "last.pt"), init_blocks="spread"))
+    net, _ = load_hiding_network(tmp_path / "student" / "last.pt")
+    assert summary["steps"] == 4 and len(net.blocks) == 1
