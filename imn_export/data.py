@@ -111,9 +111,9 @@ class DonorMask:
                                             unit="Mask", disable=not self.progress):
                     out[i, j] = mask
         else:
-            _compose_init(protected, self.donors)
-            for job in tqdm(jobs, desc="donor Masks", unit="Mask", disable=not self.progress):
-                out[job[0], job[1]] = _compose_job(job)
+            from imn_sdk.masks import compose
+            for i, j, k in tqdm(jobs, desc="donor Masks", unit="Mask", disable=not self.progress):
+                out[i, j] = compose(protected[i], self.donors[k])
         return torch.from_numpy(out).permute(0, 1, 4, 2, 3).contiguous().to(faces.device)
 
     @torch.no_grad()
@@ -134,7 +134,7 @@ class DonorMask:
         return torch.from_numpy(masks).permute(0, 3, 1, 2).contiguous().to(faces.device)
 
 
-_COMPOSE: dict = {}
+_COMPOSE: dict = {}   # a worker's faces and donors (set in each forked worker, never in the parent)
 
 
 def _compose_init(protected: np.ndarray, donors: np.ndarray) -> None:
