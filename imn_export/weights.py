@@ -11,7 +11,8 @@ import torch
 
 from imn_export.nn.hiding import HidingConfig, HidingNetwork
 
-DEFAULT_WEIGHTS_NAME = "imn-inn-default.pt"
+DEFAULT_WEIGHTS_NAME = "imn-inn-default.pt"  # fine-tuned on Masks v2, the default Masks
+PAPER_WEIGHTS_NAME = "imn-inn-paper.pt"  # other faces as Masks (the paper); the default until 2026-11-29
 QAT_WEIGHTS_NAME = "imn-inn-qat.pt"  # quantization-aware: what int8 bundles are made from
 IDENTITY_WEIGHTS_NAME = "imn-identity.pt"
 MASKNET_WEIGHTS_NAME = "imn-masknet.pt"

@@ -14,7 +14,7 @@ hiding network hides three secrets in that same Mask, each through an 8-bit PNG:
 weights:
 
     python scripts/masked_vs_secret.py ../shared/data/faces-real-eval --limit 60 \
-        --weights models/imn-inn-default.pt models/imn-inn-keyed.pt
+        --weights models/imn-inn-paper.pt models/imn-inn-keyed.pt
 
 ``--pieces 16 32 64`` instead measures scrambles of those piece sizes, with and without the
 turns, masked-vs-Mask and recovered (unscrambled) PSNR.
@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images")
     parser.add_argument("--limit", type=int, default=60)
-    parser.add_argument("--weights", nargs="+", default=["models/imn-inn-default.pt"])
+    parser.add_argument("--weights", nargs="+", default=["models/imn-inn-paper.pt"])
     parser.add_argument("--piece", type=int, default=32)
     parser.add_argument("--pieces", type=int, nargs="+", help="measure scramble piece sizes instead")
     args = parser.parse_args()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# How models/imn-inn-default.pt was trained on a lent GPU (H100/H200), over a folder of
+# How models/imn-inn-paper.pt (the default until 2026-11-29, which models/imn-inn-default.pt
+# was fine-tuned from) was trained on a lent GPU (H100/H200), over a folder of
 # training-split faces copied to .gpu/faces (the shared folder does not travel to that machine).
 # Usage: OUT=dir [INIT=weights.pt] [SSIM=0.005] [COMMAND=qat] [DONORS=4] bash scripts/train_default_gpu.sh [minutes] [lr]
 #   INIT set: fine-tune from those weights (fresh optimizer); unset: train from scratch.
@@ -8,7 +9,7 @@
 #   is judged under donor Masks. E.g. OUT=o INIT=models/imn-inn-default.pt SSIM=0.01 DONORS=4
 #   bash scripts/train_default_gpu.sh 8 1e-4
 #   ARGS="...": more train-inn flags. E.g. a half-size network for issue #20 (phones):
-#   OUT=o INIT=models/imn-inn-default.pt SSIM=0.01 ARGS="--blocks 4 --init-blocks spread"
+#   OUT=o INIT=models/imn-inn-default.pt SSIM=0.01 DONORS=4 ARGS="--blocks 4 --init-blocks spread"
 #   bash scripts/train_default_gpu.sh 8 1.5e-4
 # Prepare .gpu/faces here (the carry limit is 64 MiB, so about 1,900 of the 3,672 training faces):
 #   python -c "import shutil, pathlib; from imn_export.data import split_train_val; \

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sdk" / "python"))
 from imn_export.evaluate.hiding import hide_reveal_png, select_images  # noqa: E402
 from imn_export.evaluate.privacy import make_mask  # noqa: E402
 from imn_export.io import read_rgb  # noqa: E402
-from imn_export.weights import load_hiding_network, load_masknet  # noqa: E402
+from imn_export.weights import MODELS_DIR, PAPER_WEIGHTS_NAME, load_hiding_network, load_masknet  # noqa: E402
 from imn_sdk.align import face_alpha  # noqa: E402
 
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
@@ -41,9 +41,11 @@ def main() -> None:
     parser.add_argument("images")
     parser.add_argument("--split", default="all")
     parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--weights", default=str(MODELS_DIR / PAPER_WEIGHTS_NAME),
+                        help="hiding network (default the paper's weights, which chose 0.8)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    net, _ = load_hiding_network()
+    net, _ = load_hiding_network(args.weights)
     masknet = load_masknet()
     presets = np.load(Path(__file__).resolve().parents[1] / "models" / "identities.npy")
     paths = select_images(args.images, split=args.split, limit=args.limit)

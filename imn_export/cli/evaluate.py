@@ -49,18 +49,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _donor_masks(folder: str):
     """``make_mask`` for evaluate_pairs: Masks v2 drawn as the SDKs draw them (seed 0)."""
-    from imn_export.donors.bank import manifest_entry, read_bank
-    from imn_export.evaluate.privacy import donor_masks
-    from imn_export.weights import MODELS_DIR, load_identity_encoder
+    from imn_export.evaluate.privacy import bank_masks
 
-    bank = Path(folder or MODELS_DIR)
-    entry = manifest_entry(bank)
-    draw = donor_masks(read_bank(bank), encoder=load_identity_encoder(), sex=entry.get("sex"), bank=entry)
+    draw, source = bank_masks(folder or None)
 
     def make(face, i):
-        mask, source = draw(face, i)
-        return mask, f"donor {source['donor']}"
-    return make, f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity, of the face's apparent sex (seed 0)"
+        mask, chosen = draw(face, i)
+        return mask, f"donor {chosen['donor']}"
+    return make, source
 
 
 def _masknet_masks(args: argparse.Namespace, device):
@@ -260,14 +256,14 @@ def cmd_eval_keys(args) -> int:
     from imn_export.identity.presets import load_presets
     from imn_export.io import write_json
     from imn_export.evaluate.keys import evaluate_keys, format_keys, scrambles_of
-    from imn_export.weights import MODELS_DIR, load_hiding_network, load_masknet
+    from imn_export.weights import MODELS_DIR, PAPER_WEIGHTS_NAME, load_hiding_network, load_masknet
 
     device = resolve_device(args.device)
     keyed, meta = load_hiding_network(args.weights, device)
     config = meta.get("config", {})
     piece = config.get("key_piece") or args.piece
     scrambles = args.scrambles or scrambles_of(meta)
-    keyless, _ = load_hiding_network(args.keyless_weights, device)
+    keyless, _ = load_hiding_network(args.keyless_weights or MODELS_DIR / PAPER_WEIGHTS_NAME, device)
     judge = None
     if not args.no_judge:
         from imn_export.identity.teacher import DlibJudge
@@ -440,7 +436,8 @@ def add_evaluate_commands(sub) -> None:
                        "--wrong-tries random other keys per face; dlib re-identifies the protected "
                        "person from the wrong-key outputs (needs the identity extra, or --no-judge).")
     p.add_argument("--weights", required=True, help="the keyed hiding network (train-inn --key-piece)")
-    p.add_argument("--keyless-weights", default=None, help="default models/imn-inn-default.pt")
+    p.add_argument("--keyless-weights", default=None,
+                   help="default models/imn-inn-paper.pt, which the keyed weights were fine-tuned from")
     p.add_argument("--masknet", default=None)
     p.add_argument("--presets", default=None)
     p.add_argument("--images", default="../shared/data/faces-real-eval")

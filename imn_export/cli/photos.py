@@ -137,8 +137,22 @@ def cmd_protect(args) -> int:
     return code
 
 
+def _shipped_hint(record: dict) -> str:
+    """Where the photo's checkpoint is one of ours in ``models/`` (an earlier default), say which
+    bundle to export. Loads torch, so only on this error path."""
+    from imn_sdk.bundle import file_sha256
+    from imn_export.weights import MODELS_DIR
+
+    wanted = record.get("bundle", {}).get("checkpoint_sha256")
+    for weights in sorted(MODELS_DIR.glob("imn-inn-*.pt")):
+        if file_sha256(weights) == wanted:
+            return (f". It was hidden by {weights.relative_to(MODELS_DIR.parent)}: "
+                    f"imn-export --target onnx --weights {weights} --out dist-{weights.stem}")
+    return ""
+
+
 def cmd_recover(args) -> int:
-    from imn_sdk import recover
+    from imn_sdk import BundleMismatch, recover
     from imn_sdk.metadata import SEALED_FORMAT_VERSION, parse_record
     from imn_sdk.photo_io import read_photo
 
@@ -150,7 +164,10 @@ def cmd_recover(args) -> int:
             sealed = parse_record(photo.text)["format"] == SEALED_FORMAT_VERSION
         except Exception:  # recover gives the reason in full
             sealed = False
-        result = recover(photo, None if sealed else bundle(), force=args.force, secret=secret)
+        try:
+            result = recover(photo, None if sealed else bundle(), force=args.force, secret=secret)
+        except BundleMismatch as error:
+            raise BundleMismatch(f"{error}{_shipped_hint(parse_record(photo.text))}") from error
         result.save(target, overwrite=args.overwrite)
         return (f"{len(result.record['regions'])} region(s) recovered"
                 + (f" ({'; '.join(result.notes)})" if result.notes else ""))

@@ -73,6 +73,21 @@ def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | No
     return make
 
 
+def bank_masks(folder: str | Path | None = None, seed: int = 0) -> tuple[MaskMaker, str]:
+    """Masks v2 from a donor bank as ``imn protect`` draws them (default the shipped
+    ``models/donors.json``, its identity encoder and sex reader), repeatably (``seed``), and a
+    line that says so."""
+    from imn_export.donors.bank import manifest_entry, read_bank
+    from imn_export.weights import MODELS_DIR, load_identity_encoder
+
+    bank = Path(folder or MODELS_DIR)
+    entry = manifest_entry(bank)
+    make = donor_masks(read_bank(bank), seed=seed, encoder=load_identity_encoder(), sex=entry.get("sex"),
+                       bank=entry)
+    return make, (f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity, "
+                  f"of the face's apparent sex (seed {seed})")
+
+
 @dataclass
 class Replacement:
     """A preset: its vector for Mask-net, and dlib's descriptor of the face it came from."""

@@ -137,3 +137,17 @@ def test_make_presets_never_overwrites(tmp_path, capsys):
     assert main(["make-presets", "--image", str(face), "--out", str(out), "--overwrite"]) == 0
     import numpy as np
     assert np.load(out).shape == (1, 128)
+
+
+def test_recover_names_the_shipped_weights_an_older_photo_needs():
+    """A keyless photo of an earlier default's bundle: the error says which bundle to export."""
+    from imn_sdk.bundle import file_sha256
+
+    from imn_export.cli.photos import _shipped_hint
+    from imn_export.weights import MODELS_DIR, PAPER_WEIGHTS_NAME
+
+    paper = MODELS_DIR / PAPER_WEIGHTS_NAME
+    hint = _shipped_hint({"bundle": {"checkpoint_sha256": file_sha256(paper)}})
+    assert "models/imn-inn-paper.pt" in hint and f"--weights {paper}" in hint
+    assert _shipped_hint({"bundle": {"checkpoint_sha256": "0" * 64}}) == ""
+    assert _shipped_hint({}) == ""
