@@ -36,9 +36,14 @@ def main() -> None:
     if Path(args.out).exists():
         parser.error(f"{args.out} exists; choose another --out")
     a, b = load_checkpoint(args.a), load_checkpoint(args.b)
-    state = {k: v for k, v in b.items() if k not in ("model", "optimizer", "rng")}
-    state["model"] = average(a, b, args.alpha)
-    state["averaged"] = {"a": args.a, "b": args.b, "alpha": args.alpha}
+    # Only what describes the averaged network: a run's step, timings and validation figures
+    # belong to that run, not to the average.
+    state = {"model": average(a, b, args.alpha), "hiding_config": b["hiding_config"],
+             "aux": b.get("aux", {"kind": "zeros", "std": 1.0}),
+             "lineage": list(b.get("lineage", [])) + [{
+                 "phase": "average", "device": "CPU", "steps": 0, "wall_seconds": 0.0,
+                 "command": f"python scripts/average_weights.py {args.a} {args.b} --alpha {args.alpha:g} "
+                            f"--out {args.out}"}]}
     save_checkpoint(args.out, state)
     print(f"wrote {args.out}: {1 - args.alpha:g}·{args.a} + {args.alpha:g}·{args.b}")
 

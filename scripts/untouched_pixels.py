@@ -3,7 +3,8 @@ original, and how well does their mix? (the numbers behind ``UNTOUCHED_MASKED_WE
 sdk/python/imn_sdk/pipeline.py and sdk/spec/photo.md §6 step 5).
 
 For each face: Mask from Mask-net (preset i mod K), cover = the face with the Mask blended in
-through the SDK's feathered ellipse (what a photo tile holds), hidden by the shipped network,
+through the SDK's feathered ellipse (what a photo tile holds), hidden by ``--weights`` (default
+the paper's weights, which chose the 0.8),
 saved as 8-bit PNG, revealed. Reports recovery with the Mask itself, the blended and the face
 itself as cover, then inside vs outside the ellipse and the masked/revealed mixes outside.
 

@@ -18,7 +18,6 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SHIPPED_WEIGHTS = REPO / "models" / "imn-inn-default.pt"
-PAPER_WEIGHTS = REPO / "models" / "imn-inn-paper.pt"
 
 
 def pytest_addoption(parser):

@@ -137,17 +137,24 @@ def cmd_protect(args) -> int:
     return code
 
 
-def _shipped_hint(record: dict) -> str:
-    """Where the photo's checkpoint is one of ours in ``models/`` (an earlier default), say which
-    bundle to export. Loads torch, so only on this error path."""
+def _shipped_hint(record: dict, bundle_checkpoint: str) -> str:
+    """When the photo was hidden by another checkpoint that ships in ``models/`` (an earlier
+    default), the command that exports its bundle, else "". Loads torch, so only on this error
+    path."""
     from imn_sdk.bundle import file_sha256
     from imn_export.weights import MODELS_DIR
 
-    wanted = record.get("bundle", {}).get("checkpoint_sha256")
+    hid = record.get("bundle", {})
+    wanted = hid.get("checkpoint_sha256")
+    if not wanted or wanted == bundle_checkpoint:
+        return ""
     for weights in sorted(MODELS_DIR.glob("imn-inn-*.pt")):
         if file_sha256(weights) == wanted:
+            size = f" --size {hid['tile']}" if hid.get("tile") not in (None, 256) else ""
+            out = f"dist-{weights.stem}"
             return (f". It was hidden by {weights.relative_to(MODELS_DIR.parent)}: "
-                    f"imn-export --target onnx --weights {weights} --out dist-{weights.stem}")
+                    f"imn-export --target onnx --weights {weights}{size} --out {out}, "
+                    f"then imn recover PHOTO --bundle {out}")
     return ""
 
 
@@ -167,7 +174,8 @@ def cmd_recover(args) -> int:
         try:
             result = recover(photo, None if sealed else bundle(), force=args.force, secret=secret)
         except BundleMismatch as error:
-            raise BundleMismatch(f"{error}{_shipped_hint(parse_record(photo.text))}") from error
+            hint = _shipped_hint(parse_record(photo.text), bundle().describe()["checkpoint_sha256"])
+            raise BundleMismatch(f"{error}{hint}") from error
         result.save(target, overwrite=args.overwrite)
         return (f"{len(result.record['regions'])} region(s) recovered"
                 + (f" ({'; '.join(result.notes)})" if result.notes else ""))

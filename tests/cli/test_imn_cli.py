@@ -147,7 +147,12 @@ def test_recover_names_the_shipped_weights_an_older_photo_needs():
     from imn_export.weights import MODELS_DIR, PAPER_WEIGHTS_NAME
 
     paper = MODELS_DIR / PAPER_WEIGHTS_NAME
-    hint = _shipped_hint({"bundle": {"checkpoint_sha256": file_sha256(paper)}})
-    assert "models/imn-inn-paper.pt" in hint and f"--weights {paper}" in hint
-    assert _shipped_hint({"bundle": {"checkpoint_sha256": "0" * 64}}) == ""
-    assert _shipped_hint({}) == ""
+    record = {"bundle": {"checkpoint_sha256": file_sha256(paper), "tile": 256}}
+    hint = _shipped_hint(record, "ab" * 32)
+    assert "models/imn-inn-paper.pt" in hint and f"--weights {paper} --out" in hint
+    assert "--bundle dist-imn-inn-paper" in hint
+    assert "--size 128" in _shipped_hint({"bundle": {**record["bundle"], "tile": 128}}, "ab" * 32)
+    # The same checkpoint (a tile or file mismatch) or an unknown one: no hint.
+    assert _shipped_hint(record, file_sha256(paper)) == ""
+    assert _shipped_hint({"bundle": {"checkpoint_sha256": "0" * 64}}, "ab" * 32) == ""
+    assert _shipped_hint({}, "ab" * 32) == ""
