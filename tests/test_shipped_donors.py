@@ -13,7 +13,7 @@ from imn_export.verify.quality import DONOR_FLOORS
 pytest.importorskip("dlib", reason="dlib's judge is in the identity extra")
 
 from imn_export.donors.bank import manifest_entry, read_bank  # noqa: E402
-from imn_export.evaluate.privacy import donor_masks, landmark_error  # noqa: E402
+from imn_export.evaluate.privacy import bank_masks, landmark_error  # noqa: E402
 from imn_export.identity.teacher import DlibJudge  # noqa: E402
 from imn_export.weights import MODELS_DIR, load_identity_encoder  # noqa: E402
 
@@ -24,8 +24,7 @@ SUBSET = 100
 def judged(real_faces_dir):
     # Drawn as the SDKs draw (among the 8 farthest by identity of the face's apparent sex) and as
     # imn eval-privacy does.
-    make = donor_masks(read_bank(MODELS_DIR), seed=0, encoder=load_identity_encoder(),
-                       sex=manifest_entry(MODELS_DIR).get("sex"), bank=manifest_entry(MODELS_DIR))
+    make, _ = bank_masks()
     judge = DlibJudge()
     readings = []
     for i, path in enumerate(select_images(real_faces_dir, "all", SUBSET)):

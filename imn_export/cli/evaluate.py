@@ -138,8 +138,8 @@ def cmd_eval_identity(args: argparse.Namespace) -> int:
 
 def cmd_eval_privacy(args: argparse.Namespace) -> int:
     from imn_export.evaluate.hiding import select_images
-    from imn_export.evaluate.privacy import (Replacement, donor_masks, evaluate_privacy,
-                                             format_privacy, masknet_masks)
+    from imn_export.evaluate.privacy import (Replacement, bank_masks, evaluate_privacy, format_privacy,
+                                             masknet_masks)
     from imn_export.identity.teacher import DlibJudge
     from imn_export.io import read_rgb, write_json
     from imn_export.weights import MODELS_DIR, load_hiding_network
@@ -149,17 +149,7 @@ def cmd_eval_privacy(args: argparse.Namespace) -> int:
     hiding, meta = load_hiding_network(args.weights, device)
     replacements = None
     if args.masks == "donors":
-        from imn_export.donors.bank import manifest_entry, read_bank
-        folder = Path(args.donors or MODELS_DIR)
-        from imn_export.weights import load_identity_encoder
-        encoder = None if args.uniform_donors else load_identity_encoder()
-        bank = manifest_entry(folder)
-        make = donor_masks(read_bank(folder), args.seed, encoder, sex=bank.get("sex"), bank=bank)
-        size_mb = (folder / bank["file"]).stat().st_size / 1e6
-        rule = ("any donor" if encoder is None else "one of the 8 farthest by identity"
-                + (" of its apparent sex" if encoder is not None and "sex" in bank else ""))
-        generator = (f"donors ({folder.name}/donors.json: {bank['count']} donors, {size_mb:.2f} MB added to a "
-                     f"bundle; each face draws {rule}, seed {args.seed})")
+        make, generator = bank_masks(args.donors, args.seed, by_identity=not args.uniform_donors)
     else:
         from imn_export.identity.presets import load_presets, preset_info
         from imn_export.weights import load_masknet

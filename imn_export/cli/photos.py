@@ -168,13 +168,14 @@ def cmd_recover(args) -> int:
     def work(source: Path, target: Path, bundle) -> str:
         photo = read_photo(source)
         try:
-            sealed = parse_record(photo.text)["format"] == SEALED_FORMAT_VERSION
+            record = parse_record(photo.text)
         except Exception:  # recover gives the reason in full
-            sealed = False
+            record = {}
+        sealed = record.get("format") == SEALED_FORMAT_VERSION
         try:
             result = recover(photo, None if sealed else bundle(), force=args.force, secret=secret)
         except BundleMismatch as error:
-            hint = _shipped_hint(parse_record(photo.text), bundle().describe()["checkpoint_sha256"])
+            hint = _shipped_hint(record, bundle().describe()["checkpoint_sha256"])
             raise BundleMismatch(f"{error}{hint}") from error
         result.save(target, overwrite=args.overwrite)
         return (f"{len(result.record['regions'])} region(s) recovered"

@@ -92,7 +92,7 @@ def _train_config(args: argparse.Namespace, out: str):
         jitter=not args.no_jitter, seed=args.seed,
         device=str(resolve_device(args.device)), checkpoint_every=args.checkpoint_every,
         val_every=args.val_every, max_images=args.max_images, init_from=args.init_from,
-        init_blocks=getattr(args, "init_blocks", "all"),
+        init_blocks=args.init_blocks,
         qat=getattr(args, "qat", False), masknet=args.masknet, presets=args.presets,
         donors=getattr(args, "donors", None), donor_draws=getattr(args, "donor_draws", 0),
         key_piece=getattr(args, "key_piece", 0), key_target=getattr(args, "key_target", "cover"),

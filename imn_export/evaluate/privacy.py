@@ -73,19 +73,24 @@ def donor_masks(donors: np.ndarray, seed: int = 0, encoder: torch.nn.Module | No
     return make
 
 
-def bank_masks(folder: str | Path | None = None, seed: int = 0) -> tuple[MaskMaker, str]:
-    """Masks v2 from a donor bank as ``imn protect`` draws them (default the shipped
-    ``models/donors.json``, its identity encoder and sex reader), repeatably (``seed``), and a
-    line that says so."""
+def bank_masks(folder: str | Path | None = None, seed: int = 0,
+               by_identity: bool = True) -> tuple[MaskMaker, str]:
+    """Masks v2 from a donor bank (default the shipped ``models/donors.json``) as ``imn protect``
+    draws them: one of the 8 donors farthest by the identity encoder among those of the face's
+    apparent sex; ``by_identity=False``: any donor, as a bundle without the identity graph draws.
+    Repeatable (``seed``). Returns the maker and a line that says all this."""
     from imn_export.donors.bank import manifest_entry, read_bank
     from imn_export.weights import MODELS_DIR, load_identity_encoder
 
     bank = Path(folder or MODELS_DIR)
     entry = manifest_entry(bank)
-    make = donor_masks(read_bank(bank), seed=seed, encoder=load_identity_encoder(), sex=entry.get("sex"),
-                       bank=entry)
-    return make, (f"Masks v2: one of the 8 donors of {bank / 'donors.json'} farthest by identity, "
-                  f"of the face's apparent sex (seed {seed})")
+    encoder = load_identity_encoder() if by_identity else None
+    make = donor_masks(read_bank(bank), seed=seed, encoder=encoder, sex=entry.get("sex"), bank=entry)
+    rule = ("any donor" if encoder is None else "one of the 8 farthest by identity"
+            + (" of its apparent sex" if "sex" in entry else ""))
+    size_mb = (bank / entry["file"]).stat().st_size / 1e6
+    return make, (f"donors ({bank.name}/donors.json: {entry['count']} donors, {size_mb:.2f} MB added to a "
+                  f"bundle; each face draws {rule}, seed {seed})")
 
 
 @dataclass
